@@ -1,0 +1,47 @@
+//! The hypervisor heap (`alloc`): a buddy heap from
+//! `buddy_system_allocator`, behind rxen's interrupt-safe ticket lock,
+//! on frames from the frame allocator.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::ptr::NonNull;
+
+use buddy_system_allocator::Heap;
+use rxen_frame_alloc::FRAME_SIZE;
+
+use crate::arch::paging;
+use crate::sync::TicketLock;
+
+/// 2^10 frames = 4 MiB to start with.
+const INITIAL_ORDER: u32 = 10;
+
+struct KernelHeap(TicketLock<Heap<32>>);
+
+#[global_allocator]
+static HEAP: KernelHeap = KernelHeap(TicketLock::new(Heap::empty()));
+
+pub fn init() {
+    let pa = super::frames::alloc(INITIAL_ORDER).expect("no memory for the hypervisor heap");
+    let start = paging::phys_to_virt(pa) as usize;
+    // SAFETY: the block is freshly allocated, ours alone, and mapped
+    // read-write in the direct map for the life of the hypervisor.
+    unsafe { HEAP.0.lock().init(start, (FRAME_SIZE << INITIAL_ORDER) as usize) };
+}
+
+/// Bytes in the heap.
+pub fn size() -> usize {
+    HEAP.0.lock().stats_total_bytes()
+}
+
+// SAFETY: Heap is a correct allocator; the lock serialises all use.
+unsafe impl GlobalAlloc for KernelHeap {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.0.lock().alloc(layout).map_or(core::ptr::null_mut(), |p| p.as_ptr())
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if let Some(ptr) = NonNull::new(ptr) {
+            // SAFETY: GlobalAlloc's contract: ptr came from alloc with layout.
+            unsafe { self.0.lock().dealloc(ptr, layout) };
+        }
+    }
+}
