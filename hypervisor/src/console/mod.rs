@@ -58,21 +58,14 @@ pub fn print_line(args: fmt::Arguments) {
     let ns = arch::time::since_boot_ns();
     let cpu = arch::cpu_index();
     with_serial(|w| {
-        let _ = write!(
+        let _ = writeln!(
             w,
-            "[{:5}.{:06}] cpu{} {}\n",
+            "[{:5}.{:06}] cpu{} {}",
             ns / 1_000_000_000,
             (ns % 1_000_000_000) / 1000,
             cpu,
             args
         );
-    });
-}
-
-/// Raw output (guest consoles add their own prefixes).
-pub fn write_str(s: &str) {
-    with_serial(|w| {
-        let _ = w.write_str(s);
     });
 }
 
@@ -106,11 +99,6 @@ impl Write for SerialWriter<'_> {
         }
         Ok(())
     }
-}
-
-/// Serial input, one byte at a time (the debug-key handler polls it).
-pub fn read_byte() -> Option<u8> {
-    SERIAL.lock().read_byte()
 }
 
 /// `info!`-level line that always appears, whatever `loglvl=` says: used for

@@ -27,11 +27,6 @@ pub fn init() {
     unsafe { HEAP.0.lock().init(start, (FRAME_SIZE << INITIAL_ORDER) as usize) };
 }
 
-/// Bytes in the heap.
-pub fn size() -> usize {
-    HEAP.0.lock().stats_total_bytes()
-}
-
 // SAFETY: Heap is a correct allocator; the lock serialises all use.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {

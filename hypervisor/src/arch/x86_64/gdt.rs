@@ -6,7 +6,7 @@ use core::cell::UnsafeCell;
 
 use ::x86_64::instructions::segmentation::{Segment, CS, DS, ES, SS};
 use ::x86_64::instructions::tables::load_tss;
-use ::x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable, SegmentSelector};
+use ::x86_64::structures::gdt::{Descriptor, GlobalDescriptorTable};
 use ::x86_64::structures::tss::TaskStateSegment;
 use ::x86_64::VirtAddr;
 
@@ -57,9 +57,4 @@ pub fn init_this_cpu(index: usize, ist_tops: [VirtAddr; IST_COUNT]) {
         SS::set_reg(data);
         load_tss(tss);
     }
-}
-
-/// The code selector every CPU uses (index 1 in each GDT).
-pub fn kernel_code_selector() -> SegmentSelector {
-    SegmentSelector::new(1, ::x86_64::PrivilegeLevel::Ring0)
 }

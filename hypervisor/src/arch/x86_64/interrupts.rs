@@ -129,9 +129,9 @@ fn build_idt() -> InterruptDescriptorTable {
     let mut idt = InterruptDescriptorTable::new();
     let base = core::ptr::addr_of!(isr_stubs) as u64;
     let stub = |vector: u64| VirtAddr::new(base + vector * 16);
-    // SAFETY (all set_handler_addr calls): each stub is valid interrupt
-    // entry code ending in iretq, as assembled above; the IST indices
-    // name stacks every CPU installs in its TSS (gdt::init_this_cpu).
+    // SAFETY: each stub is valid interrupt entry code ending in iretq, as
+    // assembled above; the IST indices name stacks every CPU installs in
+    // its TSS (gdt::init_this_cpu).
     unsafe {
         idt.divide_error.set_handler_addr(stub(0));
         idt.debug.set_handler_addr(stub(1));

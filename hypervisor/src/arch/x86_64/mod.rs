@@ -48,7 +48,3 @@ pub fn halt_forever() -> ! {
         ::x86_64::instructions::hlt();
     }
 }
-
-pub fn spin_hint() {
-    core::hint::spin_loop();
-}

@@ -32,9 +32,4 @@ impl Serial {
             uart.send_bytes_exact(bytes);
         }
     }
-
-    /// One byte typed on the serial line, if any (non-blocking).
-    pub fn read_byte(&mut self) -> Option<u8> {
-        self.uart.as_mut()?.try_receive_byte().ok()
-    }
 }

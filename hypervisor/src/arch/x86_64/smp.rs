@@ -169,7 +169,7 @@ pub fn start_ap(index: usize, apic_id: u32, stacks: &CpuStacks) -> bool {
         params().write_volatile(TrampolineParams {
             cr3: root.start_address().as_u64(),
             stack_top: stacks.main_top,
-            entry: ap_entry as usize as u64,
+            entry: ap_entry as *const () as u64,
             arg: index as u64,
         });
     }

@@ -10,7 +10,7 @@ pub fn print_stack_trace(rip: u64, mut rbp: u64) {
     crate::println!("  stack trace:");
     crate::println!("    #0  {:#018x}", rip);
     for depth in 1..MAX_FRAMES {
-        if rbp == 0 || rbp % 8 != 0 || !super::paging::is_mapped(rbp) || !super::paging::is_mapped(rbp + 8) {
+        if rbp == 0 || !rbp.is_multiple_of(8) || !super::paging::is_mapped(rbp) || !super::paging::is_mapped(rbp + 8) {
             break;
         }
         // SAFETY: both words were just checked to be mapped; the frame

@@ -1,0 +1,83 @@
+//! Build rxen and boot it in QEMU.
+//!
+//! Shared by `cargo xtask` and the integration tests (`tests/`), so that a
+//! developer's `cargo xtask run`, CI and the tests all build and boot the
+//! hypervisor the same way.
+
+mod iso;
+mod prereq;
+mod qemu;
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{ensure, Context, Result};
+
+pub use iso::{build_iso, grub_cfg};
+pub use prereq::ensure_prerequisites;
+pub use qemu::{qemu_args, run_qemu, Boot, Exit, Module, QemuConfig, RunResult};
+
+/// The bare-metal target the hypervisor is built for.
+pub const HYPERVISOR_TARGET: &str = "x86_64-unknown-none";
+
+/// The root of the cargo workspace (the parent of this crate's directory).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("harness/ sits inside the workspace")
+        .to_path_buf()
+}
+
+/// Cargo's target directory: `CARGO_TARGET_DIR` if set, else `<root>/target`.
+pub fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// The directory that keeps QEMU logs (and PVH module bundles) of every run.
+pub fn log_dir() -> PathBuf {
+    target_dir().join("qemu-logs")
+}
+
+/// The `cargo` that runs us (so a `+toolchain` override carries over).
+pub(crate) fn cargo() -> Command {
+    Command::new(env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+/// Builds the hypervisor image (release) and returns the path of the ELF.
+///
+/// `RUSTFLAGS` (and its encoded form) are removed because either would
+/// replace the target's rustflags in `.cargo/config.toml`, which the image
+/// needs (static relocation model, frame pointers). Cargo makes this cheap
+/// when nothing changed.
+pub fn build_hypervisor() -> Result<PathBuf> {
+    let root = workspace_root();
+    eprintln!("xtask: building the hypervisor (cargo build --release -p rxen --target {HYPERVISOR_TARGET}) ...");
+    let status = cargo()
+        .current_dir(&root)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "rxen",
+            "--target",
+            HYPERVISOR_TARGET,
+        ])
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .status()
+        .context("running cargo")?;
+    ensure!(status.success(), "cargo build -p rxen failed ({status})");
+    let image = target_dir()
+        .join(HYPERVISOR_TARGET)
+        .join("release")
+        .join("rxen");
+    ensure!(
+        image.is_file(),
+        "cargo succeeded but {} is missing",
+        image.display()
+    );
+    Ok(image)
+}

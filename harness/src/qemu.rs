@@ -1,0 +1,503 @@
+//! Booting the hypervisor in QEMU and capturing its serial console.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::str::FromStr;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+
+use crate::log_dir;
+
+/// How QEMU loads the hypervisor.
+#[derive(Clone, Debug)]
+pub enum Boot {
+    /// `-kernel IMAGE`: QEMU's PVH direct boot; fast, the usual test path.
+    Pvh { image: PathBuf },
+    /// `-cdrom ISO`: SeaBIOS, then GRUB with Multiboot2, as on a real machine.
+    /// The command line and modules are inside the ISO (see [`crate::build_iso`]).
+    Iso { iso: PathBuf },
+}
+
+/// A file handed to the hypervisor as a boot module.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Module {
+    /// The name the hypervisor sees; a single path component without spaces,
+    /// because it becomes a file name in the ISO and a GRUB argument.
+    pub name: String,
+    pub path: PathBuf,
+}
+
+impl Module {
+    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>) -> Result<Self> {
+        let name = name.into();
+        ensure!(
+            !name.is_empty()
+                && !name.contains(|c: char| c.is_whitespace() || c == '/')
+                && name != "."
+                && name != "..",
+            "bad module name {name:?}: it must be one path component without spaces"
+        );
+        Ok(Self {
+            name,
+            path: path.into(),
+        })
+    }
+}
+
+/// Parses `NAME=PATH`, as given to `cargo xtask run --module`.
+impl FromStr for Module {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let Some((name, path)) = s.split_once('=') else {
+            bail!("expected NAME=PATH, got {s:?}");
+        };
+        Module::new(name, path)
+    }
+}
+
+/// One QEMU run. Start from [`QemuConfig::new`] and override fields.
+#[derive(Clone, Debug)]
+pub struct QemuConfig {
+    /// Names the log file (`target/qemu-logs/<name>.log`); unique per test.
+    pub name: String,
+    pub boot: Boot,
+    pub smp: u32,
+    pub memory_mib: u32,
+    /// QEMU is killed after this long ([`Exit::Timeout`]).
+    pub timeout: Duration,
+    /// The hypervisor command line (PVH only; an ISO carries its own).
+    pub cmdline: String,
+    /// Boot modules (PVH only; an ISO carries its own).
+    pub modules: Vec<Module>,
+    /// Copy the serial console to our stdout as it arrives, and give QEMU our
+    /// stdin (interactive `cargo xtask run`).
+    pub echo: bool,
+    /// Where to keep the log; `None` means `target/qemu-logs/<name>.log`.
+    pub log_path: Option<PathBuf>,
+    pub extra_qemu_args: Vec<String>,
+}
+
+impl QemuConfig {
+    /// Defaults: 2 CPUs, 1 GiB, 60 s, empty command line, no modules, no echo.
+    pub fn new(name: impl Into<String>, boot: Boot) -> Self {
+        Self {
+            name: name.into(),
+            boot,
+            smp: 2,
+            memory_mib: 1024,
+            timeout: Duration::from_secs(60),
+            cmdline: String::new(),
+            modules: Vec::new(),
+            echo: false,
+            log_path: None,
+            extra_qemu_args: Vec::new(),
+        }
+    }
+
+    /// The log file of this run.
+    pub fn log_path(&self) -> PathBuf {
+        self.log_path
+            .clone()
+            .unwrap_or_else(|| log_dir().join(format!("{}.log", self.name)))
+    }
+
+    fn bundle_path(&self) -> PathBuf {
+        log_dir().join(format!("{}.modules", self.name))
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The hypervisor wrote 0x10 to the isa-debug-exit port: status 33.
+    Success,
+    /// The hypervisor wrote 0x11 (a panic or a failed check): status 35.
+    Failure,
+    /// QEMU exited with 0: the machine powered off (ACPI) or QEMU quit.
+    PoweredOff,
+    /// We killed QEMU when the timeout passed.
+    Timeout,
+    /// Any other status (128 + signal when a signal killed QEMU).
+    Other(i32),
+}
+
+impl Exit {
+    /// The isa-debug-exit device turns a write of V into status `(V << 1) | 1`.
+    pub fn from_status(code: i32) -> Self {
+        match code {
+            33 => Exit::Success,
+            35 => Exit::Failure,
+            0 => Exit::PoweredOff,
+            other => Exit::Other(other),
+        }
+    }
+
+    /// Whether the run counts as a success (a clean power-off included).
+    pub fn is_ok(self) -> bool {
+        matches!(self, Exit::Success | Exit::PoweredOff)
+    }
+}
+
+impl fmt::Display for Exit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Success => f.write_str("powered off (success)"),
+            Exit::Failure => f.write_str("failed (panic)"),
+            Exit::PoweredOff => f.write_str("powered off"),
+            Exit::Timeout => f.write_str("timed out"),
+            Exit::Other(code) => write!(f, "ended with QEMU status {code}"),
+        }
+    }
+}
+
+/// What a run produced: how it ended and the whole serial log.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub exit: Exit,
+    /// Serial console and QEMU's own messages, interleaved as they came.
+    pub log: String,
+    pub log_path: PathBuf,
+    pub elapsed: Duration,
+}
+
+impl RunResult {
+    /// The last `n` lines of the log.
+    pub fn tail(&self, n: usize) -> String {
+        let lines: Vec<&str> = self.log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
+    /// Panics with `what`, the log path and the end of the log: a failing
+    /// test then shows what the hypervisor said last.
+    #[track_caller]
+    pub fn fail(&self, what: &str) -> ! {
+        panic!(
+            "{what}\nQEMU {} after {:.1} s; log: {}\n--- last lines ---\n{}\n---",
+            self.exit,
+            self.elapsed.as_secs_f64(),
+            self.log_path.display(),
+            self.tail(40)
+        )
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, needle: &str) {
+        if !self.log.contains(needle) {
+            self.fail(&format!("the log does not contain {needle:?}"));
+        }
+    }
+
+    #[track_caller]
+    pub fn assert_exit(&self, expected: Exit) {
+        if self.exit != expected {
+            self.fail(&format!("expected exit {expected:?}, got {:?}", self.exit));
+        }
+    }
+
+    /// Asserts that the needles occur in this order.
+    #[track_caller]
+    pub fn assert_in_order(&self, needles: &[&str]) {
+        let mut rest = self.log.as_str();
+        for needle in needles {
+            match rest.find(needle) {
+                Some(i) => rest = &rest[i + needle.len()..],
+                None => self.fail(&format!(
+                    "the log does not contain {needles:?} in this order"
+                )),
+            }
+        }
+    }
+}
+
+/// The QEMU arguments for a run; `bundle` is the PVH module bundle, if any.
+pub fn qemu_args(cfg: &QemuConfig, bundle: Option<&Path>) -> Vec<OsString> {
+    let (smp, memory) = (cfg.smp.to_string(), cfg.memory_mib.to_string());
+    let options = [
+        ("-accel", "tcg"),
+        ("-M", "q35"),
+        // TCG's EPYC model has SVM; Xen-style hypervisors want MWAIT and
+        // RDTSCP gone (see docs/qemu-svm.md).
+        ("-cpu", "EPYC,-monitor,-rdtscp"),
+        ("-smp", &smp),
+        ("-m", &memory),
+        ("-display", "none"),
+        ("-monitor", "none"),
+        ("-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"),
+        // signal=off: a Ctrl-C goes to the guest rather than killing QEMU.
+        ("-chardev", "stdio,id=com1,signal=off"),
+        ("-serial", "chardev:com1"),
+    ];
+    let mut args: Vec<OsString> = options
+        .iter()
+        .flat_map(|&(option, value)| [option.into(), value.into()])
+        .collect();
+    // A triple fault ends the run instead of rebooting into the same fault.
+    args.push("-no-reboot".into());
+    match &cfg.boot {
+        Boot::Pvh { image } => {
+            args.extend([
+                "-kernel".into(),
+                image.into(),
+                "-append".into(),
+                (&cfg.cmdline).into(),
+            ]);
+            if let Some(bundle) = bundle {
+                args.extend(["-initrd".into(), bundle.into()]);
+            }
+        }
+        Boot::Iso { iso } => args.extend(["-cdrom".into(), iso.into(), "-boot".into(), "d".into()]),
+    }
+    args.extend(cfg.extra_qemu_args.iter().map(OsString::from));
+    args
+}
+
+/// Boots QEMU as configured and waits until it exits or the timeout passes.
+///
+/// The log is written as the bytes arrive, so it survives a hang or a killed
+/// test; it is kept for every run, and its path is printed (unless echoing)
+/// when the run did not succeed.
+pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
+    let log_path = cfg.log_path();
+    if let Some(dir) = log_path.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let bundle = match (&cfg.boot, cfg.modules.is_empty()) {
+        (Boot::Pvh { .. }, false) => Some(write_module_bundle(cfg)?),
+        _ => None,
+    };
+    let log_file =
+        File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
+
+    // One pipe for QEMU's stdout and stderr, so that its own complaints
+    // (a bad image, a missing file) land in the log next to the console.
+    let (reader, writer) = io::pipe().context("creating a pipe")?;
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args(qemu_args(cfg, bundle.as_deref()))
+        .stdin(if cfg.echo {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
+        .stdout(writer.try_clone()?)
+        .stderr(writer);
+    let start = Instant::now();
+    let mut child = cmd.spawn().context("starting qemu-system-x86_64")?;
+    // Drop our copies of the pipe's write end, or the reader never sees EOF.
+    drop(cmd);
+    let echo = cfg.echo;
+    let pump = thread::spawn(move || pump(reader, log_file, echo));
+
+    let exit = wait(&mut child, cfg.timeout)?;
+    let elapsed = start.elapsed();
+    let log = pump.join().expect("log thread panicked")?;
+    let result = RunResult {
+        exit,
+        log: String::from_utf8_lossy(&log).into_owned(),
+        log_path,
+        elapsed,
+    };
+    // An echoing (interactive) caller prints its own summary.
+    if !exit.is_ok() && !cfg.echo {
+        eprintln!(
+            "xtask: QEMU run {:?} {exit}; log kept at {}",
+            cfg.name,
+            result.log_path.display()
+        );
+    }
+    Ok(result)
+}
+
+/// Packs the modules into one file: PVH boot passes exactly one (`-initrd`).
+fn write_module_bundle(cfg: &QemuConfig) -> Result<PathBuf> {
+    let files = cfg
+        .modules
+        .iter()
+        .map(|m| fs::read(&m.path).with_context(|| format!("reading module {}", m.path.display())))
+        .collect::<Result<Vec<_>>>()?;
+    let entries: Vec<(&str, &[u8])> = cfg
+        .modules
+        .iter()
+        .zip(&files)
+        .map(|(m, data)| (m.name.as_str(), data.as_slice()))
+        .collect();
+    let path = cfg.bundle_path();
+    // The fallible writer: names come from the command line (`--module`),
+    // so a bad one is the user's mistake to report, not a bug to panic on.
+    let bundle = rxen_boot_info::bundle::try_write_bundle(&entries)
+        .map_err(|e| anyhow!("cannot bundle the modules: {e}"))?;
+    fs::write(&path, bundle).with_context(|| format!("writing {}", path.display()))?;
+    Ok(path)
+}
+
+/// Copies QEMU's output to the log file (unbuffered, so it is on disk at
+/// once), to our stdout when echoing, and into memory for the assertions.
+fn pump(mut from: impl Read, mut log: File, echo: bool) -> Result<Vec<u8>> {
+    let mut all = Vec::new();
+    let mut buf = [0; 4096];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => return Ok(all),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e).context("reading QEMU's output"),
+        };
+        let chunk = &buf[..n];
+        log.write_all(chunk).context("writing the log")?;
+        if echo {
+            let mut out = io::stdout().lock();
+            // Echo is a courtesy; a closed stdout must not lose the log.
+            let _ = out.write_all(chunk).and_then(|()| out.flush());
+        }
+        all.extend_from_slice(chunk);
+    }
+}
+
+/// Waits for QEMU; on timeout asks it to quit (SIGTERM lets it restore the
+/// terminal it put in raw mode), then kills it.
+fn wait(child: &mut Child, timeout: Duration) -> Result<Exit> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Exit::from_status(status_code(status)));
+        }
+        if Instant::now() >= deadline {
+            break;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = Command::new("kill")
+        .arg(child.id().to_string())
+        .stderr(Stdio::null())
+        .status();
+    let grace = Instant::now() + Duration::from_secs(2);
+    while child.try_wait()?.is_none() && Instant::now() < grace {
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    child.wait()?;
+    Ok(Exit::Timeout)
+}
+
+/// The exit status as a shell reports it: 128 + N when signal N killed it.
+fn status_code(status: ExitStatus) -> i32 {
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(args: &[OsString]) -> Vec<String> {
+        args.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(Exit::from_status((0x10 << 1) | 1), Exit::Success);
+        assert_eq!(Exit::from_status((0x11 << 1) | 1), Exit::Failure);
+        assert_eq!(Exit::from_status(0), Exit::PoweredOff);
+        assert_eq!(Exit::from_status(1), Exit::Other(1));
+        assert!(Exit::Success.is_ok() && Exit::PoweredOff.is_ok());
+        assert!(!Exit::Failure.is_ok() && !Exit::Timeout.is_ok() && !Exit::Other(1).is_ok());
+    }
+
+    #[test]
+    fn pvh_command_line() {
+        let cfg = QemuConfig {
+            smp: 4,
+            memory_mib: 512,
+            cmdline: "debug_exit loglvl=info".into(),
+            extra_qemu_args: vec!["-s".into()],
+            ..QemuConfig::new(
+                "t",
+                Boot::Pvh {
+                    image: "/x/rxen".into(),
+                },
+            )
+        };
+        let args = strings(&qemu_args(&cfg, Some(Path::new("/x/t.modules"))));
+        let joined = args.join(" ");
+        assert!(joined.starts_with("-accel tcg -M q35 -cpu EPYC,-monitor,-rdtscp -smp 4 -m 512 "));
+        assert!(joined.contains("-display none -monitor none "));
+        assert!(joined.contains("-device isa-debug-exit,iobase=0xf4,iosize=0x04"));
+        assert!(joined.contains(" -no-reboot "));
+        assert!(joined.contains("-chardev stdio,id=com1,signal=off -serial chardev:com1"));
+        // The command line stays one argument.
+        let tail = &args[args.len() - 7..];
+        assert_eq!(
+            tail,
+            [
+                "-kernel",
+                "/x/rxen",
+                "-append",
+                "debug_exit loglvl=info",
+                "-initrd",
+                "/x/t.modules",
+                "-s"
+            ]
+        );
+    }
+
+    #[test]
+    fn iso_command_line() {
+        let cfg = QemuConfig::new(
+            "t",
+            Boot::Iso {
+                iso: "/x/rxen.iso".into(),
+            },
+        );
+        let args = strings(&qemu_args(&cfg, None));
+        assert!(args.join(" ").contains("-smp 2 -m 1024 "));
+        assert_eq!(
+            args[args.len() - 4..],
+            ["-cdrom", "/x/rxen.iso", "-boot", "d"]
+        );
+        assert!(!args.iter().any(|a| a == "-kernel" || a == "-append"));
+    }
+
+    #[test]
+    fn module_parsing() {
+        let m: Module = "hello.txt=/tmp/a=b".parse().unwrap();
+        assert_eq!(
+            m,
+            Module {
+                name: "hello.txt".into(),
+                path: "/tmp/a=b".into()
+            }
+        );
+        assert!("nopath".parse::<Module>().is_err());
+        assert!("a b=/x".parse::<Module>().is_err());
+        assert!("a/b=/x".parse::<Module>().is_err());
+        assert!("=/x".parse::<Module>().is_err());
+    }
+
+    #[test]
+    fn default_log_path() {
+        let cfg = QemuConfig::new("boot-smp2", Boot::Iso { iso: "x".into() });
+        assert_eq!(cfg.log_path(), log_dir().join("boot-smp2.log"));
+    }
+
+    #[test]
+    fn in_order() {
+        let r = RunResult {
+            exit: Exit::Failure,
+            log: "a vector 14 b PANIC c".into(),
+            log_path: "x".into(),
+            elapsed: Duration::ZERO,
+        };
+        r.assert_in_order(&["vector 14", "PANIC"]);
+        assert!(std::panic::catch_unwind(|| r.assert_in_order(&["PANIC", "vector 14"])).is_err());
+    }
+}

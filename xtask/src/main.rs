@@ -1,0 +1,234 @@
+//! `cargo xtask`: the project's build, run and test commands.
+//!
+//! Everything a developer or CI does goes through here, so that one command
+//! installs what is missing, builds the image with the right flags and boots
+//! it the same way the integration tests do.
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use rxen_harness::{self as harness, Boot, Module, QemuConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Build, boot and test the rxen hypervisor"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Install prerequisites and build the hypervisor image.
+    Build,
+    /// Build the hypervisor and boot it in QEMU, console on this terminal.
+    Run(RunArgs),
+    /// Build a bootable GRUB ISO for a real machine.
+    Iso {
+        /// Default: target/rxen.iso.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A boot module, NAME=PATH; repeatable.
+        #[arg(long = "module", value_name = "NAME=PATH")]
+        modules: Vec<Module>,
+        /// The hypervisor command line (default `loglvl=info`).
+        #[arg(last = true)]
+        cmdline: Vec<String>,
+    },
+    /// Host unit tests, then the QEMU integration tests (what CI runs).
+    Test,
+    /// Benchmarks (not yet).
+    Bench,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[arg(long, default_value_t = 2)]
+    smp: u32,
+    /// Guest RAM in MiB.
+    #[arg(long, default_value_t = 1024)]
+    memory: u32,
+    /// Seconds until QEMU is killed.
+    #[arg(long, default_value_t = 120)]
+    timeout: u64,
+    /// Where to keep the serial log (default target/qemu-logs/run.log).
+    #[arg(long)]
+    log: Option<PathBuf>,
+    /// Boot through GRUB (Multiboot2) from an ISO instead of PVH.
+    #[arg(long)]
+    iso: bool,
+    /// A boot module, NAME=PATH; repeatable.
+    #[arg(long = "module", value_name = "NAME=PATH")]
+    modules: Vec<Module>,
+    /// More hypervisor command line, after `debug_exit loglvl=info`.
+    #[arg(last = true)]
+    cmdline: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Cmd::Build => build().map(|image| {
+            println!("xtask: hypervisor image: {}", image.display());
+            true
+        }),
+        Cmd::Run(args) => run(args),
+        Cmd::Iso {
+            out,
+            modules,
+            cmdline,
+        } => iso(out, &modules, &cmdline).map(|()| true),
+        Cmd::Test => test(),
+        Cmd::Bench => {
+            eprintln!("xtask: bench: not yet: needs guests (issue 3)");
+            Ok(false)
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn build() -> Result<PathBuf> {
+    eprintln!("xtask: checking prerequisites ...");
+    harness::ensure_prerequisites()?;
+    harness::build_hypervisor()
+}
+
+fn run(args: RunArgs) -> Result<bool> {
+    let image = build()?;
+    let cmdline = std::iter::once("debug_exit loglvl=info".to_owned())
+        .chain(args.cmdline)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (boot, modules) = if args.iso {
+        let iso = harness::target_dir().join("rxen-run.iso");
+        harness::build_iso(&image, &args.modules, &cmdline, &iso)?;
+        // The ISO carries the command line and the modules.
+        (Boot::Iso { iso }, Vec::new())
+    } else {
+        (Boot::Pvh { image }, args.modules)
+    };
+    let cfg = QemuConfig {
+        smp: args.smp,
+        memory_mib: args.memory,
+        timeout: Duration::from_secs(args.timeout),
+        cmdline,
+        modules,
+        echo: true,
+        log_path: args.log,
+        ..QemuConfig::new("run", boot)
+    };
+    eprintln!(
+        "xtask: booting rxen in QEMU ({} CPUs, {} MiB, timeout {} s) ...",
+        cfg.smp,
+        cfg.memory_mib,
+        cfg.timeout.as_secs()
+    );
+    let r = harness::run_qemu(&cfg)?;
+    let kept = if r.exit.is_ok() {
+        String::new()
+    } else {
+        format!(", log kept at {}", r.log_path.display())
+    };
+    eprintln!(
+        "xtask: rxen {} after {:.1} s{kept}",
+        r.exit,
+        r.elapsed.as_secs_f64()
+    );
+    Ok(r.exit.is_ok())
+}
+
+fn iso(out: Option<PathBuf>, modules: &[Module], cmdline: &[String]) -> Result<()> {
+    let image = build()?;
+    let out = out.unwrap_or_else(|| harness::target_dir().join("rxen.iso"));
+    // No debug_exit: on a real machine there is no debug-exit port to write.
+    let cmdline = if cmdline.is_empty() {
+        "loglvl=info".to_owned()
+    } else {
+        cmdline.join(" ")
+    };
+    harness::build_iso(&image, modules, &cmdline, &out)?;
+    let mib = std::fs::metadata(&out)?.len() as f64 / (1 << 20) as f64;
+    let out = out.display();
+    println!("xtask: wrote {out} ({mib:.1} MiB), a BIOS-bootable GRUB image; the console is COM1 at 115200 baud");
+    println!("  boot it in QEMU:  qemu-system-x86_64 -M q35 -cpu EPYC,-monitor,-rdtscp -smp 2 -m 1024 -display none -serial stdio -cdrom {out}");
+    println!("  or write it to a USB stick (erases it):  sudo dd if={out} of=/dev/sdX bs=4M conv=fsync status=progress");
+    Ok(())
+}
+
+/// One step of `cargo xtask test`, for the summary.
+struct Step {
+    name: &'static str,
+    ok: bool,
+    time: Duration,
+}
+
+fn test() -> Result<bool> {
+    eprintln!("xtask: checking prerequisites ...");
+    harness::ensure_prerequisites()?;
+    let mut steps = Vec::new();
+
+    eprintln!("xtask: running the host unit tests ...");
+    let host = [
+        "--workspace",
+        "--exclude",
+        "rxen",
+        "--exclude",
+        "rxen-integration",
+    ];
+    steps.push(step("host unit tests", || cargo_test(&host)));
+    steps.push(step("hypervisor build", || {
+        harness::build_hypervisor().map(|_| true)
+    }));
+    if steps[1].ok {
+        // One test at a time: each QEMU wants the machine's (two) cores.
+        eprintln!("xtask: running the QEMU integration tests ...");
+        let qemu = ["-p", "rxen-integration", "--", "--test-threads=1"];
+        steps.push(step("QEMU integration tests", || cargo_test(&qemu)));
+    } else {
+        eprintln!("xtask: skipping the QEMU integration tests: no hypervisor image");
+    }
+
+    eprintln!("xtask: summary:");
+    for s in &steps {
+        let verdict = if s.ok { "ok" } else { "FAILED" };
+        let secs = s.time.as_secs_f64();
+        eprintln!("xtask:   {:<24} {verdict:<6} {secs:>6.1} s", s.name);
+    }
+    let all_ok = steps.iter().all(|s| s.ok);
+    eprintln!("xtask: {}", if all_ok { "all passed" } else { "FAILED" });
+    Ok(all_ok)
+}
+
+/// Runs and times one step; an error counts as a failure, reported at once.
+fn step(name: &'static str, f: impl FnOnce() -> Result<bool>) -> Step {
+    let start = Instant::now();
+    let ok = f().unwrap_or_else(|e| {
+        eprintln!("xtask: error: {e:#}");
+        false
+    });
+    let time = start.elapsed();
+    Step { name, ok, time }
+}
+
+/// `cargo test ARGS` in the workspace root, output streaming to ours.
+fn cargo_test(args: &[&str]) -> Result<bool> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .current_dir(harness::workspace_root())
+        .arg("test")
+        .args(args)
+        .status()
+        .context("running cargo test")?;
+    Ok(status.success())
+}
