@@ -20,6 +20,11 @@ const BOOT_IST_SIZE: usize = 16 * 1024;
 struct IstStacks([[u8; BOOT_IST_SIZE]; gdt::IST_COUNT]);
 static mut BOOT_IST: IstStacks = IstStacks([[0; BOOT_IST_SIZE]; gdt::IST_COUNT]);
 
+/// The firmware's RSDP, copied out of the Multiboot2 information.
+#[repr(C, align(16))]
+struct RsdpCopy([u8; 36]);
+static mut RSDP_COPY: RsdpCopy = RsdpCopy([0; 36]);
+
 /// Physical memory as seen through the boot identity map.
 struct IdentityMap;
 
@@ -87,11 +92,23 @@ fn from_multiboot2(addr: u64) -> Result<BootInfo, &'static str> {
         let len = u64::from(module.end_address()).saturating_sub(start);
         let _ = boot.push_module(Module::new(start, len, module.cmdline().unwrap_or("")));
     }
-    // The RSDP copy sits right after the 8-byte tag header.
-    let rsdp = mbi
+    // The tag holds a copy of the RSDP right after its 8-byte header. The
+    // information structure lies in memory the allocator will reuse, so the
+    // copy is kept in the image, whose physical address is its address.
+    let tag = mbi
         .rsdp_v2_tag()
-        .map(|t| t as *const _ as *const u8 as u64 + 8)
-        .or_else(|| mbi.rsdp_v1_tag().map(|t| t as *const _ as *const u8 as u64 + 8));
+        .map(|t| (t as *const _ as *const u8, 36))
+        .or_else(|| mbi.rsdp_v1_tag().map(|t| (t as *const _ as *const u8, 20)));
+    let rsdp = tag.map(|(ptr, len)| {
+        // SAFETY: the tag is `len` bytes of RSDP after its 8-byte header,
+        // inside the identity-mapped information structure; RSDP_COPY is
+        // written only here, on the boot CPU, before anything reads it.
+        unsafe {
+            let copy = &raw mut RSDP_COPY;
+            core::ptr::copy_nonoverlapping(ptr.add(8), copy as *mut u8, len);
+            copy as u64
+        }
+    });
     boot.set_rsdp(rsdp);
     expand_bundles(&mut boot);
     Ok(boot)
