@@ -4,6 +4,11 @@
 //! developer's `cargo xtask run`, CI and the tests all build and boot the
 //! hypervisor the same way.
 
+mod cpio;
+mod debian;
+mod domains;
+mod guest_assets;
+mod initramfs;
 mod iso;
 mod prereq;
 mod qemu;
@@ -14,8 +19,16 @@ use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
 
+pub use cpio::CpioWriter;
+pub use debian::{fetch_debian_kernel, DebianKernel, CLOUD_KERNEL_PACKAGE, GENERIC_KERNEL_PACKAGE};
+pub use domains::{
+    boot_domains, domain_modules, test_data_dir, write_test_configs, Placeholder, TestDomain,
+    CLOUD_KERNEL_PLACEHOLDER, INITRAMFS_PLACEHOLDER,
+};
+pub use guest_assets::{fetch_reference_kernel, prepare_guest_assets, GuestAssets};
+pub use initramfs::{build_guest_probe, build_initramfs, INIT_SCRIPT};
 pub use iso::{build_iso, grub_cfg};
-pub use prereq::ensure_prerequisites;
+pub use prereq::{ensure_guest_prerequisites, ensure_prerequisites, GUEST_TOOLS_TARGET};
 pub use qemu::{qemu_args, run_qemu, Boot, Exit, Module, QemuConfig, RunResult};
 
 /// The bare-metal target the hypervisor is built for.
@@ -39,6 +52,30 @@ pub fn target_dir() -> PathBuf {
 /// The directory that keeps QEMU logs (and PVH module bundles) of every run.
 pub fn log_dir() -> PathBuf {
     target_dir().join("qemu-logs")
+}
+
+/// Where fetched kernels and built initramfs images are kept.
+pub fn guest_cache_dir() -> PathBuf {
+    target_dir().join("guest-cache")
+}
+
+/// The demo domain configurations (`configs/demo/*.cfg`), in name order.
+pub fn demo_configs() -> Result<Vec<PathBuf>> {
+    let dir = workspace_root().join("configs").join("demo");
+    let mut configs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    configs.retain(|p| p.extension().is_some_and(|e| e == "cfg"));
+    configs.sort();
+    Ok(configs)
+}
+
+/// FNV-1a (64-bit): a stable hash for naming cached files by their contents.
+pub(crate) fn content_hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 /// The `cargo` that runs us (so a `+toolchain` override carries over).

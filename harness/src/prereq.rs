@@ -23,10 +23,20 @@ const PACKAGES: &[(&str, Probe)] = &[
     ("mtools", Probe::Command("mformat")),
 ];
 
+/// What building the guest initramfs needs: a statically linked busybox.
+/// Debian's plain `busybox` also installs /bin/busybox, dynamically linked,
+/// so only dpkg's word counts here.
+const GUEST_PACKAGES: &[(&str, Probe)] = &[("busybox-static", Probe::DpkgOnly)];
+
+/// The Rust target of the static guest tools (`tools/guest-probe`).
+pub const GUEST_TOOLS_TARGET: &str = "x86_64-unknown-linux-musl";
+
 #[derive(Clone, Copy)]
 enum Probe {
     Command(&'static str),
     Dir(&'static str),
+    /// Nothing but an installed package will do.
+    DpkgOnly,
 }
 
 impl Probe {
@@ -34,38 +44,46 @@ impl Probe {
         match self {
             Probe::Command(name) => on_path(name),
             Probe::Dir(dir) => Path::new(dir).is_dir(),
+            Probe::DpkgOnly => false,
         }
     }
 }
 
 /// Installs the rustup target and the Debian packages that are missing.
 pub fn ensure_prerequisites() -> Result<()> {
-    ensure_rust_target()?;
-    ensure_packages()
+    ensure_rust_target(HYPERVISOR_TARGET)?;
+    ensure_packages(PACKAGES)
 }
 
-fn ensure_rust_target() -> Result<()> {
+/// Installs what building the guest assets needs (busybox-static, the musl
+/// target for guest-probe); the Debian kernels are fetched, not installed.
+pub fn ensure_guest_prerequisites() -> Result<()> {
+    ensure_rust_target(GUEST_TOOLS_TARGET)?;
+    ensure_packages(GUEST_PACKAGES)
+}
+
+fn ensure_rust_target(target: &str) -> Result<()> {
     let out = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .context("running rustup (needed to add the x86_64-unknown-none target)")?;
+        .with_context(|| format!("running rustup (needed to add the {target} target)"))?;
     let installed = String::from_utf8_lossy(&out.stdout);
-    if installed.lines().any(|l| l.trim() == HYPERVISOR_TARGET) {
+    if installed.lines().any(|l| l.trim() == target) {
         return Ok(());
     }
-    eprintln!("xtask: installing the Rust target {HYPERVISOR_TARGET} ...");
+    eprintln!("xtask: installing the Rust target {target} ...");
     let status = Command::new("rustup")
-        .args(["target", "add", HYPERVISOR_TARGET])
+        .args(["target", "add", target])
         .status()
         .context("running rustup")?;
     if !status.success() {
-        bail!("`rustup target add {HYPERVISOR_TARGET}` failed ({status})");
+        bail!("`rustup target add {target}` failed ({status})");
     }
     Ok(())
 }
 
-fn ensure_packages() -> Result<()> {
-    let missing: Vec<&str> = PACKAGES
+fn ensure_packages(packages: &[(&str, Probe)]) -> Result<()> {
+    let missing: Vec<&str> = packages
         .iter()
         .filter(|(pkg, probe)| !dpkg_installed(pkg) && !probe.found())
         .map(|(pkg, _)| *pkg)
@@ -75,35 +93,10 @@ fn ensure_packages() -> Result<()> {
     }
     let list = missing.join(" ");
     let by_hand = format!("sudo apt-get update && sudo apt-get install -y {list}");
-    let sudo = if is_root() {
-        None
-    } else if on_path("sudo") {
-        Some("sudo")
-    } else {
-        bail!("missing Debian packages: {list}; not root and no sudo; install them by hand: {by_hand}");
-    };
     eprintln!("xtask: installing {list} (apt-get) ...");
-    let apt = |args: &[&str]| -> Result<()> {
-        let mut cmd = match sudo {
-            Some(sudo) => {
-                let mut c = Command::new(sudo);
-                c.args(["-n", "apt-get"]);
-                c
-            }
-            None => Command::new("apt-get"),
-        };
-        // apt's chatter goes to stderr: stdout carries results and test output.
-        let status = cmd
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive")
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(std::io::stderr()))
-            .status()
-            .context("running apt-get")?;
-        if !status.success() {
-            bail!("`apt-get {}` failed ({status}) while installing {list}; install them by hand: {by_hand}", args.join(" "));
-        }
-        Ok(())
+    let apt = |args: &[&str]| {
+        run_apt_as_root(args)
+            .with_context(|| format!("while installing {list}; install them by hand: {by_hand}"))
     };
     // The package lists may be stale or absent on a fresh machine; update
     // only now that something is missing.
@@ -111,6 +104,34 @@ fn ensure_packages() -> Result<()> {
     let mut install = vec!["install", "-y"];
     install.extend(&missing);
     apt(&install)
+}
+
+/// Runs `apt-get ARGS` as root (directly, or through `sudo -n`), its
+/// chatter on stderr: stdout carries results and test output.
+pub(crate) fn run_apt_as_root(args: &[&str]) -> Result<()> {
+    let mut cmd = if is_root() {
+        Command::new("apt-get")
+    } else if on_path("sudo") {
+        let mut c = Command::new("sudo");
+        c.args(["-n", "apt-get"]);
+        c
+    } else {
+        bail!(
+            "`apt-get {}` needs root, and we are neither root nor have sudo",
+            args.join(" ")
+        );
+    };
+    let status = cmd
+        .args(args)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(std::io::stderr()))
+        .status()
+        .context("running apt-get")?;
+    if !status.success() {
+        bail!("`apt-get {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
 }
 
 fn dpkg_installed(pkg: &str) -> bool {

@@ -12,19 +12,26 @@ extern crate alloc;
 
 mod arch;
 mod console;
+mod domain;
+mod evtchn;
+mod hypercall;
 mod irq;
 mod mm;
+mod modules;
 mod panic;
+mod sched;
 mod selftest;
+mod smp_guest;
 mod sync;
+mod time;
 
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use log::LevelFilter;
 use rxen_boot_info::cmdline::{Cmdline, LogLevel};
 use rxen_boot_info::{BootInfo, Protocol};
 
-use arch::{apic, interrupts, percpu, power, smp, time};
+use arch::{apic, interrupts, percpu, power, smp};
 use mm::frames::ZeroedFrames;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -36,7 +43,7 @@ pub fn main(boot: &BootInfo) -> ! {
     if cmdline.debug_exit {
         power::enable_debug_exit();
     }
-    let tsc_hz = time::calibrate_tsc();
+    let tsc_hz = arch::time::calibrate_tsc();
     println!("rxen {VERSION} starting");
     println!("rxen: boot protocol {}", protocol_name(boot.protocol()));
     println!("rxen: command line \"{}\"", boot.cmdline());
@@ -49,6 +56,11 @@ pub fn main(boot: &BootInfo) -> ! {
     }
 
     mm::init(boot);
+    modules::init(boot);
+    start_cpus(boot);
+    check_timers_and_ipis();
+    let virtualization = enable_virtualization();
+    time::set_wallclock_base(arch::rtc::unix_time().saturating_sub(time::now_ns() / 1_000_000_000));
     let mem = mm::summary(boot);
     println!(
         "rxen: memory total {} MiB, free {} MiB, hypervisor {} KiB",
@@ -57,14 +69,49 @@ pub fn main(boot: &BootInfo) -> ! {
         mem.hypervisor >> 10
     );
 
-    start_cpus(boot);
-    check_timers_and_ipis();
-
     if let Some(test) = cmdline.selftest {
         selftest::run(test);
     }
-    println!("rxen: nothing to run, powering off");
-    power::power_off(true)
+    let configs = modules::names_ending_with(".cfg");
+    if configs.is_empty() {
+        println!("rxen: nothing to run, powering off");
+        power::power_off(true);
+    }
+    if let Err(why) = virtualization {
+        println!("rxen: cannot run guests: {why}");
+        power::power_off(false);
+    }
+    let started = domain::builder::start_boot_domains();
+    if started == 0 {
+        println!("rxen: no domains left, powering off");
+        power::power_off(true);
+    }
+    irq::PERIODIC_TICK.store(false, Ordering::SeqCst);
+    SCHEDULER_STARTED.store(true, Ordering::SeqCst);
+    sched::run_forever()
+}
+
+/// Set once domains exist: the APs then join the scheduler.
+static SCHEDULER_STARTED: AtomicBool = AtomicBool::new(false);
+/// CPUs that have SVM enabled.
+static SVM_READY: AtomicUsize = AtomicUsize::new(0);
+static SVM_OK: AtomicBool = AtomicBool::new(false);
+
+/// Enables SVM on every CPU (the APs do their own, see secondary_main).
+fn enable_virtualization() -> Result<(), arch::svm::SvmError> {
+    let mut alloc = |order: u32| mm::frames::alloc_zeroed(order).ok();
+    let features = arch::svm::init_global(&mut alloc)?;
+    log::info!(
+        "SVM: nested paging, {} ASIDs, NRIP save {}",
+        features.asids,
+        if features.nrip_save { "yes" } else { "no (instruction lengths decoded by rxen)" }
+    );
+    arch::svm::init_this_cpu(&mut alloc)?;
+    SVM_OK.store(true, Ordering::SeqCst);
+    SVM_READY.fetch_add(1, Ordering::SeqCst);
+    let cpus = smp::cpus_online();
+    wait_for(|| SVM_READY.load(Ordering::SeqCst) >= cpus, 5_000_000_000);
+    Ok(())
 }
 
 /// Finds the CPUs in the ACPI MADT and starts every one.
@@ -136,20 +183,36 @@ fn check_timers_and_ipis() {
 
 /// Waits (halting between interrupts) until `done` or `ns` have passed.
 fn wait_for(done: impl Fn() -> bool, ns: u64) -> bool {
-    let deadline = time::since_boot_ns() + ns;
-    while !done() && time::since_boot_ns() < deadline {
+    let deadline = time::now_ns() + ns;
+    while !done() && time::now_ns() < deadline {
         arch::wait_for_interrupt();
     }
     done()
 }
 
-/// Where application processors go once they are up: serve interrupts.
+/// Where application processors go once they are up: serve interrupts,
+/// enable SVM when the boot CPU has, then run vCPUs.
 pub fn secondary_main() -> ! {
     arch::enable_interrupts();
     apic::arm_timer(irq::TICK_NS);
-    loop {
+    while !SVM_OK.load(Ordering::SeqCst) {
         arch::wait_for_interrupt();
     }
+    let mut alloc = |order: u32| mm::frames::alloc_zeroed(order).ok();
+    match arch::svm::init_this_cpu(&mut alloc) {
+        Ok(()) => {
+            SVM_READY.fetch_add(1, Ordering::SeqCst);
+        }
+        Err(e) => {
+            log::error!("SVM on this CPU: {e}");
+            arch::halt_forever();
+        }
+    }
+    while !SCHEDULER_STARTED.load(Ordering::SeqCst) {
+        arch::wait_for_interrupt();
+    }
+    arch::interrupts_disable_save();
+    sched::run_forever()
 }
 
 fn level_filter(level: LogLevel) -> LevelFilter {

@@ -42,6 +42,8 @@ enum Cmd {
     },
     /// Host unit tests, then the QEMU integration tests (what CI runs).
     Test,
+    /// Fetch the guest kernels and build the test initramfs; print their paths.
+    Assets,
     /// Benchmarks (not yet).
     Bench,
 }
@@ -50,11 +52,11 @@ enum Cmd {
 struct RunArgs {
     #[arg(long, default_value_t = 2)]
     smp: u32,
-    /// Guest RAM in MiB.
-    #[arg(long, default_value_t = 1024)]
+    /// Machine RAM in MiB.
+    #[arg(long, default_value_t = 2048)]
     memory: u32,
     /// Seconds until QEMU is killed.
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, default_value_t = 300)]
     timeout: u64,
     /// Where to keep the serial log (default target/qemu-logs/run.log).
     #[arg(long)]
@@ -65,6 +67,14 @@ struct RunArgs {
     /// A boot module, NAME=PATH; repeatable.
     #[arg(long = "module", value_name = "NAME=PATH")]
     modules: Vec<Module>,
+    /// A domain configuration (xl.cfg) to boot instead of the demo
+    /// (configs/demo/*.cfg); repeatable. Its kernel/ramdisk paths are host
+    /// paths (relative to the file) or @debian-cloud-kernel@/@rxen-initramfs@.
+    #[arg(long = "domain", value_name = "FILE", conflicts_with = "no_domains")]
+    domains: Vec<PathBuf>,
+    /// Boot the hypervisor without any domain (no demo).
+    #[arg(long)]
+    no_domains: bool,
     /// More hypervisor command line, after `debug_exit loglvl=info`.
     #[arg(last = true)]
     cmdline: Vec<String>,
@@ -83,6 +93,7 @@ fn main() -> ExitCode {
             cmdline,
         } => iso(out, &modules, &cmdline).map(|()| true),
         Cmd::Test => test(),
+        Cmd::Assets => assets().map(|()| true),
         Cmd::Bench => {
             eprintln!("xtask: bench: not yet: needs guests (issue 3)");
             Ok(false)
@@ -104,19 +115,49 @@ fn build() -> Result<PathBuf> {
     harness::build_hypervisor()
 }
 
+/// The domain configurations to boot: `--domain` files, else the demo.
+fn run_configs(args: &RunArgs) -> Result<Vec<PathBuf>> {
+    if args.no_domains {
+        return Ok(Vec::new());
+    }
+    if !args.domains.is_empty() {
+        return Ok(args.domains.clone());
+    }
+    let demo = harness::demo_configs()?;
+    eprintln!(
+        "xtask: no --domain given: booting the demo, {} domains from configs/demo/",
+        demo.len()
+    );
+    Ok(demo)
+}
+
+/// The boot modules of `run`: the domains' (with the guest assets they may
+/// refer to), then the `--module` ones.
+fn run_modules(args: &RunArgs) -> Result<Vec<Module>> {
+    let configs = run_configs(args)?;
+    let mut modules = Vec::new();
+    if !configs.is_empty() {
+        let assets = harness::prepare_guest_assets()?;
+        modules = harness::domain_modules(&configs, &assets.placeholders())?;
+    }
+    modules.extend(args.modules.iter().cloned());
+    Ok(modules)
+}
+
 fn run(args: RunArgs) -> Result<bool> {
     let image = build()?;
+    let modules = run_modules(&args)?;
     let cmdline = std::iter::once("debug_exit loglvl=info".to_owned())
         .chain(args.cmdline)
         .collect::<Vec<_>>()
         .join(" ");
     let (boot, modules) = if args.iso {
         let iso = harness::target_dir().join("rxen-run.iso");
-        harness::build_iso(&image, &args.modules, &cmdline, &iso)?;
+        harness::build_iso(&image, &modules, &cmdline, &iso)?;
         // The ISO carries the command line and the modules.
         (Boot::Iso { iso }, Vec::new())
     } else {
-        (Boot::Pvh { image }, args.modules)
+        (Boot::Pvh { image }, modules)
     };
     let cfg = QemuConfig {
         smp: args.smp,
@@ -166,6 +207,39 @@ fn iso(out: Option<PathBuf>, modules: &[Module], cmdline: &[String]) -> Result<(
     Ok(())
 }
 
+/// Prepares the guest assets (and the reference kernel for real Xen) and
+/// says where they are.
+fn assets() -> Result<()> {
+    let assets = harness::prepare_guest_assets()?;
+    let reference = harness::fetch_reference_kernel()?;
+    let kernels = [
+        ("cloud (PVH domU)", &assets.cloud_kernel),
+        ("generic (Xen reference)", &reference),
+    ];
+    for (what, kernel) in kernels {
+        println!(
+            "xtask: {what} kernel: {} ({} {}, {})",
+            kernel.vmlinuz.display(),
+            kernel.package,
+            kernel.version,
+            size(&kernel.vmlinuz)?
+        );
+    }
+    println!(
+        "xtask: initramfs: {} ({})",
+        assets.initramfs.display(),
+        size(&assets.initramfs)?
+    );
+    Ok(())
+}
+
+fn size(path: &std::path::Path) -> Result<String> {
+    let bytes = std::fs::metadata(path)
+        .with_context(|| format!("reading {}", path.display()))?
+        .len();
+    Ok(format!("{:.1} MiB", bytes as f64 / (1 << 20) as f64))
+}
+
 /// One step of `cargo xtask test`, for the summary.
 struct Step {
     name: &'static str,
@@ -189,6 +263,11 @@ fn test() -> Result<bool> {
     steps.push(step("host unit tests", || cargo_test(&host)));
     steps.push(step("hypervisor build", || {
         harness::build_hypervisor().map(|_| true)
+    }));
+    // The QEMU tests boot Linux domains: fetch and build what they need
+    // here, where a failure is reported as such rather than as test panics.
+    steps.push(step("guest assets", || {
+        harness::prepare_guest_assets().map(|_| true)
     }));
     if steps[1].ok {
         // One test at a time: each QEMU wants the machine's (two) cores.

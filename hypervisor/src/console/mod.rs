@@ -1,10 +1,12 @@
 //! The hypervisor log: every line carries the time since boot and the CPU
 //! that wrote it, e.g. `[    1.234567] cpu1 rxen: 2 CPUs online`.
 //! Levels follow Xen's `loglvl=` names (none, error, warning, info, debug,
-//! all).
+//! all). Guest console lines carry Xen's `(dN)` prefix instead of a CPU.
+
+pub mod guest;
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU8, Ordering};
 
 use log::{LevelFilter, Log, Metadata, Record};
 
@@ -67,6 +69,56 @@ pub fn print_line(args: fmt::Arguments) {
             args
         );
     });
+}
+
+/// One line of a domain's console: `[time] (dN) text`.
+pub fn print_guest_line(domid: u16, text: &str) {
+    let ns = arch::time::since_boot_ns();
+    with_serial(|w| {
+        let _ = writeln!(w, "[{:5}.{:06}] (d{}) {}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1000, domid, text);
+    });
+}
+
+/// Which domain serial input goes to (0 = the hypervisor itself).
+static INPUT_TARGET: AtomicU16 = AtomicU16::new(0);
+/// Consecutive Ctrl-A presses seen.
+static CTRL_A_COUNT: AtomicU8 = AtomicU8::new(0);
+const CTRL_A: u8 = 0x01;
+
+/// Moves typed characters to the domain that has the console; three
+/// Ctrl-A in a row switch to the next domain (and back to rxen), as on Xen.
+pub fn poll_input() {
+    loop {
+        let Some(byte) = SERIAL.lock().read_byte() else {
+            return;
+        };
+        if byte == CTRL_A {
+            if CTRL_A_COUNT.fetch_add(1, Ordering::Relaxed) + 1 == 3 {
+                CTRL_A_COUNT.store(0, Ordering::Relaxed);
+                switch_input();
+            }
+            continue;
+        }
+        CTRL_A_COUNT.store(0, Ordering::Relaxed);
+        let target = INPUT_TARGET.load(Ordering::Relaxed);
+        if let Some(dom) = crate::domain::all().into_iter().find(|d| d.id == target) {
+            if dom.console.push_input(byte) {
+                dom.set_pending(dom.console.port);
+            }
+        }
+    }
+}
+
+fn switch_input() {
+    let ids: alloc::vec::Vec<u16> = crate::domain::all().iter().map(|d| d.id).collect();
+    let current = INPUT_TARGET.load(Ordering::Relaxed);
+    let next = ids.iter().copied().find(|&id| id > current).unwrap_or(0);
+    INPUT_TARGET.store(next, Ordering::Relaxed);
+    if next == 0 {
+        crate::println!("rxen: serial input to the hypervisor (Ctrl-A three times to switch)");
+    } else {
+        crate::println!("rxen: serial input to d{next} (Ctrl-A three times to switch)");
+    }
 }
 
 /// Called first thing by the panic path.

@@ -51,7 +51,6 @@ pub fn alloc_zeroed(order: u32) -> Result<u64, AllocError> {
     Ok(pa)
 }
 
-#[allow(dead_code)] // domains give their memory back here (next issue)
 pub fn free(pa: u64, order: u32) {
     let mut frames = FRAMES.lock();
     if let Some(allocator) = frames.as_mut() {

@@ -27,13 +27,34 @@ pub fn init() {
     unsafe { HEAP.0.lock().init(start, (FRAME_SIZE << INITIAL_ORDER) as usize) };
 }
 
-// SAFETY: Heap is a correct allocator; the lock serialises all use.
+/// Allocations this big come straight from the frame allocator (and go
+/// back to it when freed), so building a domain — tens of MiB of
+/// decompressed kernel — does not need a big heap kept for ever.
+const LARGE: usize = 64 * 1024;
+
+/// Buddy order for `layout` when served by whole frames.
+fn frame_order(layout: &Layout) -> u32 {
+    let frames = layout.size().max(layout.align()).div_ceil(FRAME_SIZE as usize);
+    frames.next_power_of_two().trailing_zeros()
+}
+
+// SAFETY: Heap is a correct allocator; the lock serialises all use. Large
+// blocks are whole frame-allocator blocks, aligned to their size (so to
+// any power of two up to it), returned with the same order.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if layout.size() >= LARGE {
+            return super::frames::alloc(frame_order(&layout))
+                .map_or(core::ptr::null_mut(), |pa| paging::phys_to_virt(pa));
+        }
         self.0.lock().alloc(layout).map_or(core::ptr::null_mut(), |p| p.as_ptr())
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if layout.size() >= LARGE {
+            super::frames::free(paging::virt_to_phys(ptr), frame_order(&layout));
+            return;
+        }
         if let Some(ptr) = NonNull::new(ptr) {
             // SAFETY: GlobalAlloc's contract: ptr came from alloc with layout.
             unsafe { self.0.lock().dealloc(ptr, layout) };

@@ -17,6 +17,8 @@ use super::gdt;
 /// Vectors rxen uses for its own interrupts.
 pub const VECTOR_TIMER: u8 = 0x20;
 pub const VECTOR_TEST_IPI: u8 = 0xF0;
+/// Makes another CPU leave its guest or its idle HLT.
+pub const VECTOR_KICK: u8 = 0xF1;
 pub const VECTOR_APIC_ERROR: u8 = 0xFE;
 pub const VECTOR_SPURIOUS: u8 = 0xFF;
 

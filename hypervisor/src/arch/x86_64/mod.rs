@@ -5,16 +5,24 @@ pub mod acpi;
 pub mod apic;
 pub mod boot;
 mod entry;
+pub mod emulate;
+pub mod exits;
 pub mod gdt;
+pub mod guest_paging;
 pub mod interrupts;
+pub mod npt;
 pub mod paging;
 pub mod percpu;
 mod pic;
 pub mod power;
+pub mod rtc;
 pub mod serial;
 pub mod smp;
+pub mod svm;
 pub mod time;
 pub mod trace;
+pub mod vcpu;
+pub mod vlapic;
 
 pub use percpu::cpu_index;
 

@@ -41,6 +41,11 @@ pub fn phys_to_virt(pa: u64) -> *mut u8 {
     (pa + PHYS_OFFSET.load(Ordering::Relaxed)) as *mut u8
 }
 
+/// The physical address behind a direct-map pointer.
+pub fn virt_to_phys(ptr: *const u8) -> u64 {
+    ptr as u64 - PHYS_OFFSET.load(Ordering::Relaxed)
+}
+
 /// A source of zeroed or unzeroed 4 KiB frames for new page tables.
 pub trait TableFrames {
     fn frame(&mut self) -> Option<u64>;

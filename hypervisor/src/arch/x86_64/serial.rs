@@ -27,6 +27,11 @@ impl Serial {
         }
     }
 
+    /// One byte typed on the serial line, if any (non-blocking).
+    pub fn read_byte(&mut self) -> Option<u8> {
+        self.uart.as_mut()?.try_receive_byte().ok()
+    }
+
     pub fn write_bytes(&mut self, bytes: &[u8]) {
         if let Some(uart) = self.uart.as_mut() {
             uart.send_bytes_exact(bytes);

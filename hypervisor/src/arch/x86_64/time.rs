@@ -63,11 +63,16 @@ pub fn tsc_hz() -> u64 {
 
 /// Nanoseconds since [`mark_boot`]; 0 until the TSC is calibrated.
 pub fn since_boot_ns() -> u64 {
-    let hz = tsc_hz();
-    if hz == 0 {
+    if tsc_hz() == 0 {
         return 0;
     }
-    let ticks = rdtsc().saturating_sub(BOOT_TSC.load(Ordering::Relaxed));
+    tsc_to_ns_since_boot(rdtsc())
+}
+
+/// System time (ns since boot) at TSC value `tsc`.
+pub fn tsc_to_ns_since_boot(tsc: u64) -> u64 {
+    let hz = tsc_hz().max(1);
+    let ticks = tsc.saturating_sub(BOOT_TSC.load(Ordering::Relaxed));
     ((ticks as u128) * 1_000_000_000 / hz as u128) as u64
 }
 
@@ -82,4 +87,9 @@ pub fn delay_us(us: u64) {
     while rdtsc() < end {
         core::hint::spin_loop();
     }
+}
+
+/// The TSC value at boot (system time 0).
+pub fn boot_tsc() -> u64 {
+    BOOT_TSC.load(Ordering::Relaxed)
 }

@@ -1,0 +1,126 @@
+//! Reading an x86_64 `vmlinux` ELF executable into loadable segments and
+//! Xen notes, validating everything (the file is untrusted).
+
+use alloc::vec::Vec;
+
+use elf::abi::{EM_X86_64, ET_EXEC, PT_LOAD, PT_NOTE};
+use elf::endian::LittleEndian;
+use elf::file::Class;
+use elf::segment::ProgramHeader;
+use elf::ElfBytes;
+
+use crate::notes::XenNotes;
+use crate::{KernelImage, LoadError, Segment, MAX_KERNEL_BYTES};
+
+pub(crate) const ELF_MAGIC: &[u8] = b"\x7fELF";
+
+/// Parses a vmlinux and checks that it can be booted through PVH.
+pub(crate) fn parse(bytes: &[u8]) -> Result<KernelImage, LoadError> {
+    let file = ElfBytes::<LittleEndian>::minimal_parse(bytes)
+        .map_err(|_| LoadError::BadElf("the ELF header is invalid (or not little-endian)"))?;
+    check_header(&file)?;
+    let phdrs = file
+        .segments()
+        .ok_or(LoadError::BadElf("there are no program headers"))?;
+
+    let mut notes = XenNotes::default();
+    let mut segments = Vec::new();
+    for phdr in phdrs.iter() {
+        let data = || {
+            file.segment_data(&phdr).map_err(|_| {
+                LoadError::BadElf("a segment lies beyond the end of the file (truncated?)")
+            })
+        };
+        match phdr.p_type {
+            PT_NOTE => notes.collect_from(data()?)?,
+            PT_LOAD if phdr.p_memsz > 0 => segments.push(load_segment(&phdr, data()?)?),
+            _ => {}
+        }
+    }
+    check_layout(&mut segments)?;
+
+    let pvh_entry = pvh_entry(&notes)?;
+    if !segments.iter().any(|s| s.contains_file_byte(pvh_entry)) {
+        return Err(LoadError::BadElf(
+            "the PVH entry point is not inside any loaded segment",
+        ));
+    }
+    Ok(KernelImage {
+        segments,
+        pvh_entry,
+        notes,
+    })
+}
+
+fn check_header(file: &ElfBytes<'_, LittleEndian>) -> Result<(), LoadError> {
+    let header = &file.ehdr;
+    if header.class != Class::ELF64 {
+        return Err(LoadError::BadElf("not a 64-bit ELF file"));
+    }
+    if header.e_machine != EM_X86_64 {
+        return Err(LoadError::BadElf("not an x86_64 ELF file"));
+    }
+    if header.e_type != ET_EXEC {
+        return Err(LoadError::BadElf(
+            "not an executable (a kernel is linked as ET_EXEC)",
+        ));
+    }
+    Ok(())
+}
+
+/// Copies one `PT_LOAD` segment. It is placed at `p_paddr`: the PVH entry
+/// runs with paging off, and some segments (`.data..percpu`) have a
+/// virtual address of 0, so only the physical address is meaningful.
+fn load_segment(phdr: &ProgramHeader, data: &[u8]) -> Result<Segment, LoadError> {
+    if phdr.p_filesz > phdr.p_memsz {
+        return Err(LoadError::BadElf(
+            "a segment has more file bytes than memory bytes",
+        ));
+    }
+    if phdr.p_paddr.checked_add(phdr.p_memsz).is_none() {
+        return Err(LoadError::BadElf(
+            "a segment wraps around the physical address space",
+        ));
+    }
+    let mut copy = Vec::new();
+    copy.try_reserve_exact(data.len())
+        .map_err(|_| LoadError::TooBig)?;
+    copy.extend_from_slice(data);
+    Ok(Segment {
+        paddr: phdr.p_paddr,
+        data: copy,
+        mem_size: phdr.p_memsz,
+    })
+}
+
+/// Sorts the segments by address and rejects overlapping or oversized
+/// layouts, so a domain builder can copy them without further checks.
+fn check_layout(segments: &mut [Segment]) -> Result<(), LoadError> {
+    if segments.is_empty() {
+        return Err(LoadError::BadElf("there are no PT_LOAD segments"));
+    }
+    segments.sort_unstable_by_key(|s| s.paddr);
+    let mut total: u64 = 0;
+    let mut previous_end: u64 = 0;
+    for segment in segments.iter() {
+        if segment.paddr < previous_end {
+            return Err(LoadError::BadElf("two PT_LOAD segments overlap"));
+        }
+        // `load_segment` checked that this cannot overflow.
+        previous_end = segment.paddr.saturating_add(segment.mem_size);
+        total = total.saturating_add(segment.mem_size);
+    }
+    if total > MAX_KERNEL_BYTES as u64 {
+        return Err(LoadError::TooBig);
+    }
+    Ok(())
+}
+
+fn pvh_entry(notes: &XenNotes) -> Result<u32, LoadError> {
+    match notes.phys32_entry {
+        None | Some(0) => Err(LoadError::NoPvhEntry),
+        Some(entry) => u32::try_from(entry).map_err(|_| {
+            LoadError::BadElf("the PVH entry point (XEN_ELFNOTE_PHYS32_ENTRY) is above 4 GiB")
+        }),
+    }
+}

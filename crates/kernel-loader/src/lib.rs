@@ -1,0 +1,94 @@
+//! Turns a kernel file, as distributions ship it, into what a PVH domain
+//! builder needs: the segments to copy into guest memory, the 32-bit PVH
+//! entry point, and the kernel's other Xen ELF notes.
+//!
+//! Two inputs are accepted:
+//! * a plain ELF64 `vmlinux` (x86_64, `ET_EXEC`);
+//! * an x86 **bzImage** (`/boot/vmlinuz-*`), whose payload is that same ELF
+//!   compressed with gzip, xz (Debian generic), LZ4 (Debian cloud) or zstd.
+//!   bzip2, lzma and lzo payloads are recognised and reported as unsupported.
+//!
+//! Like Xen's toolstack, we never run the bzImage's own decompressor: it
+//! expects the native boot protocol. We decompress the payload here and load
+//! the ELF it contains, which is what carries the PVH entry note.
+//!
+//! Input is untrusted; every malformation is a [`LoadError`], never a panic.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod bytes;
+mod bzimage;
+mod decompress;
+mod elf;
+mod error;
+mod notes;
+
+use alloc::borrow::Cow;
+use alloc::vec::Vec;
+
+pub use error::LoadError;
+pub use notes::{Phys32Reloc, XenNotes};
+
+/// Upper bound on both the decompressed ELF file and the memory its segments
+/// occupy. Debian's 6.1 kernels need about 60 MiB; the bound stops a hostile
+/// or corrupt file from exhausting the hypervisor heap.
+pub const MAX_KERNEL_BYTES: usize = 256 << 20;
+
+/// A kernel ready to be placed in a PVH domain's physical memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelImage {
+    /// The `PT_LOAD` segments, sorted by physical address, non-overlapping.
+    pub segments: Vec<Segment>,
+    /// Where the vCPU starts, in 32-bit protected mode with paging off
+    /// (`XEN_ELFNOTE_PHYS32_ENTRY`). Always inside a segment's file bytes.
+    pub pvh_entry: u32,
+    /// Every Xen note the kernel carries, for the builder and for display.
+    pub notes: XenNotes,
+}
+
+/// One piece of the kernel to copy into guest-physical memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// Guest-physical load address (`p_paddr`, not `p_vaddr`).
+    pub paddr: u64,
+    /// The bytes from the file.
+    pub data: Vec<u8>,
+    /// Bytes the segment occupies in memory, `>= data.len()`; the rest (bss)
+    /// must be zero.
+    pub mem_size: u64,
+}
+
+impl Segment {
+    /// Whether `paddr` falls on one of the bytes copied from the file.
+    fn contains_file_byte(&self, paddr: u32) -> bool {
+        let offset = u64::from(paddr).wrapping_sub(self.paddr);
+        u64::from(paddr) >= self.paddr && offset < self.data.len() as u64
+    }
+}
+
+/// Loads a kernel file: an ELF `vmlinux` or a bzImage.
+pub fn load(bytes: &[u8]) -> Result<KernelImage, LoadError> {
+    elf::parse(&extract_vmlinux(bytes)?)
+}
+
+/// Returns the `vmlinux` ELF file inside a kernel file: the file itself if it
+/// is already ELF, else the decompressed bzImage payload. Useful for tools
+/// that want to inspect the ELF (and to time decompression on its own).
+pub fn extract_vmlinux(bytes: &[u8]) -> Result<Cow<'_, [u8]>, LoadError> {
+    if bytes.starts_with(elf::ELF_MAGIC) {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    if !bzimage::is_bzimage(bytes) {
+        return Err(LoadError::NotAKernel);
+    }
+    let vmlinux = decompress::decompress(bzimage::payload(bytes)?)?;
+    if !vmlinux.starts_with(elf::ELF_MAGIC) {
+        return Err(LoadError::BadElf(
+            "the decompressed bzImage payload is not an ELF file",
+        ));
+    }
+    Ok(vmlinux)
+}

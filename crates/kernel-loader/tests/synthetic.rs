@@ -1,0 +1,159 @@
+//! Loading synthetic kernels: a plain ELF, and bzImages in every supported
+//! compression, built the way the Linux build builds them.
+
+mod common;
+
+use common::*;
+use rxen_kernel_loader::{extract_vmlinux, load, KernelImage, LoadError};
+
+fn assert_linux_like(image: &KernelImage) {
+    assert_eq!(image.pvh_entry, PVH_ENTRY);
+    assert_eq!(image.notes.phys32_entry, Some(u64::from(PVH_ENTRY)));
+    assert_eq!(image.notes.entry, Some(0xFFFF_FFFF_8100_0180));
+    assert_eq!(image.notes.supported_features, Some(0x8801));
+    assert_eq!(image.notes.hypercall_page, None);
+    let layout: Vec<_> = image
+        .segments
+        .iter()
+        .map(|s| (s.paddr, s.data.len(), s.mem_size))
+        .collect();
+    // Placed by paddr, even for the segment whose vaddr is 0.
+    assert_eq!(
+        layout,
+        [
+            (LOAD_PADDR, 0x300, 0x2000),
+            (LOAD_PADDR + 0x4000, 0x80, 0x80)
+        ]
+    );
+    assert_eq!(image.segments[0].data, code(0x300));
+}
+
+#[test]
+fn loads_a_plain_elf() {
+    assert_linux_like(&load(&linux_like_elf()).unwrap());
+}
+
+#[test]
+fn loads_an_lz4_bzimage_with_several_blocks() {
+    let elf = linux_like_elf();
+    let image = bzimage(&lz4_legacy(&elf, 256), elf.len(), 27);
+    assert_linux_like(&load(&image).unwrap());
+    assert_eq!(extract_vmlinux(&image).unwrap().as_ref(), elf.as_slice());
+}
+
+#[test]
+fn lz4_stream_may_repeat_its_magic_between_blocks() {
+    let elf = linux_like_elf();
+    let (first, second) = elf.split_at(300);
+    let mut payload = lz4_legacy(first, 1 << 20);
+    payload.extend(lz4_legacy(second, 1 << 20));
+    assert_linux_like(&load(&bzimage(&payload, elf.len(), 27)).unwrap());
+}
+
+#[test]
+fn zero_setup_sects_means_four() {
+    let elf = linux_like_elf();
+    assert_linux_like(&load(&bzimage(&lz4_legacy(&elf, 1 << 20), elf.len(), 0)).unwrap());
+}
+
+#[test]
+fn loads_a_gzip_bzimage() {
+    let elf = linux_like_elf();
+    assert_linux_like(&load(&bzimage(&gzip(&elf), elf.len(), 27)).unwrap());
+}
+
+#[test]
+fn loads_a_zstd_bzimage() {
+    let elf = linux_like_elf();
+    assert_linux_like(&load(&bzimage(&zstd(&elf), elf.len(), 27)).unwrap());
+}
+
+#[test]
+fn loads_an_xz_bcj_bzimage() {
+    let elf = linux_like_elf();
+    assert_linux_like(&load(&bzimage(&xz_bcj(&elf), elf.len(), 27)).unwrap());
+}
+
+#[test]
+fn loads_an_uncompressed_bzimage() {
+    let elf = linux_like_elf();
+    assert_linux_like(&load(&bzimage(&elf, elf.len(), 27)).unwrap());
+}
+
+#[test]
+fn reports_unsupported_compression_by_name() {
+    let image = bzimage(b"BZh91AY&SY and so on", 1000, 27);
+    let error = load(&image).unwrap_err();
+    assert_eq!(error, LoadError::UnsupportedCompression("bzip2"));
+    assert!(error.to_string().contains("bzip2"), "{error}");
+}
+
+#[test]
+fn a_kernel_without_pvh_note_is_refused_with_a_hint() {
+    let segment = TestSegment {
+        paddr: LOAD_PADDR,
+        vaddr: LOAD_PADDR,
+        data: code(0x100),
+        mem_size: 0x100,
+    };
+    let elf = elf(&[segment], &[(b"Xen\0", 1, 0u64.to_le_bytes().to_vec())]);
+    let error = load(&elf).unwrap_err();
+    assert_eq!(error, LoadError::NoPvhEntry);
+    assert!(error.to_string().contains("CONFIG_XEN_PVH=y"));
+}
+
+#[test]
+fn a_pvh_entry_outside_the_image_is_refused() {
+    let segment = TestSegment {
+        paddr: LOAD_PADDR,
+        vaddr: LOAD_PADDR,
+        data: code(0x100),
+        mem_size: 0x1000,
+    };
+    // Inside the bss, which is zeros at entry: not code.
+    let entry = (LOAD_PADDR as u32 + 0x200).to_le_bytes().to_vec();
+    let elf = elf(&[segment], &[(b"Xen\0", 18, entry)]);
+    assert!(matches!(load(&elf), Err(LoadError::BadElf(_))));
+}
+
+#[test]
+fn overlapping_segments_are_refused() {
+    let segment = |paddr| TestSegment {
+        paddr,
+        vaddr: paddr,
+        data: code(0x100),
+        mem_size: 0x1000,
+    };
+    let entry = PVH_ENTRY.to_le_bytes().to_vec();
+    let elf = elf(
+        &[segment(LOAD_PADDR), segment(LOAD_PADDR + 0x800)],
+        &[(b"Xen\0", 18, entry)],
+    );
+    assert_eq!(
+        load(&elf).unwrap_err(),
+        LoadError::BadElf("two PT_LOAD segments overlap")
+    );
+}
+
+#[test]
+fn a_huge_bss_is_too_big() {
+    let segment = TestSegment {
+        paddr: LOAD_PADDR,
+        vaddr: LOAD_PADDR,
+        data: code(0x100),
+        mem_size: 1 << 40,
+    };
+    let entry = PVH_ENTRY.to_le_bytes().to_vec();
+    let elf = elf(&[segment], &[(b"Xen\0", 18, entry)]);
+    assert_eq!(load(&elf).unwrap_err(), LoadError::TooBig);
+}
+
+#[test]
+fn a_decompression_bomb_is_too_big() {
+    let zeros = vec![0u8; rxen_kernel_loader::MAX_KERNEL_BYTES + 1];
+    let mut elf_like = b"\x7fELF".to_vec();
+    elf_like.extend_from_slice(&zeros);
+    let payload = lz4_legacy(&elf_like, 8 << 20);
+    let error = load(&bzimage(&payload, 0, 27)).unwrap_err();
+    assert_eq!(error, LoadError::TooBig);
+}

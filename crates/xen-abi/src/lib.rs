@@ -1,0 +1,48 @@
+//! Xen's public guest ABI, as seen by an x86_64 PVH guest.
+//!
+//! rxen runs unmodified Linux kernels that already speak Xen's interface, so
+//! every number and layout here must match Xen exactly. The values were taken
+//! from Xen's public headers (`xen/include/public/`, MIT-licensed: `xen.h`,
+//! `errno.h`, `version.h`, `features.h`, `memory.h`, `hvm/hvm_op.h`,
+//! `hvm/params.h`, `hvm/hvm_vcpu.h`, `vcpu.h`, `sched.h`, `event_channel.h`,
+//! `grant_table.h`, `io/console.h`, `arch-x86/cpuid.h`) and checked against
+//! `docs/xen-pvh-abi.md`; the code is our own.
+//!
+//! * Numbers (hypercalls, sub-ops, flags, error codes) are plain constants.
+//! * Argument structures are `#[repr(C)]` with every padding byte spelled out,
+//!   and derive `zerocopy`'s `FromBytes`/`IntoBytes`, so the hypervisor can
+//!   copy them from and to guest memory without `unsafe`. Each one carries
+//!   compile-time size and offset checks against the x86_64 layout.
+//! * Large shared pages (`shared_info`, the console ring) are described by
+//!   byte offsets instead of one big struct.
+//!
+//! The PVH start-of-day structure (`hvm_start_info`) lives in
+//! `rxen_boot_info::pvh`, not here.
+//!
+//! `no_std`, no `alloc`, no `unsafe`.
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod console;
+pub mod cpuid;
+pub mod errno;
+pub mod evtchn;
+pub mod grant;
+pub mod hvm;
+pub mod hypercall;
+pub mod memory;
+pub mod sched;
+pub mod vcpu;
+pub mod version;
+
+/// A domain id (`domid_t`).
+pub type DomId = u16;
+/// An event-channel port number (`evtchn_port_t`).
+pub type EvtchnPort = u32;
+/// A grant reference (`grant_ref_t`).
+pub type GrantRef = u32;
+/// A grant-map handle (`grant_handle_t`).
+pub type GrantHandle = u32;
+
+/// Size of a guest page (x86).
+pub const PAGE_SIZE: usize = 4096;

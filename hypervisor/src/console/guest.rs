@@ -1,0 +1,118 @@
+//! The PV console backend for domains without a control domain: rxen
+//! drains each domain's `xencons_interface` output ring into the
+//! hypervisor log, one line at a time, prefixed `(dN)` as Xen does.
+
+use alloc::vec::Vec;
+use core::sync::atomic::{fence, AtomicU32, Ordering};
+
+use rxen_xen_abi::console as ring;
+
+use crate::arch::paging::phys_to_virt;
+use crate::sync::TicketLock;
+
+const OUT_SIZE: u32 = 2048;
+const IN_SIZE: u32 = 1024;
+/// Longest line kept before it is printed anyway.
+const MAX_LINE: usize = 512;
+
+pub struct GuestConsole {
+    /// Machine address of the ring page.
+    ring_pa: u64,
+    pub port: u32,
+    line: TicketLock<Vec<u8>>,
+}
+
+impl GuestConsole {
+    pub fn new(ring_pa: u64, port: u32) -> Self {
+        Self { ring_pa, port, line: TicketLock::new(Vec::new()) }
+    }
+
+    fn index(&self, offset: usize) -> &AtomicU32 {
+        // SAFETY: in-page, 4-byte aligned offsets of the ring frame, which
+        // the domain owns for its life.
+        unsafe { AtomicU32::from_ptr(phys_to_virt(self.ring_pa).add(offset) as *mut u32) }
+    }
+
+    /// Copies whatever the guest wrote out of the ring into the log.
+    /// Garbage indices from the guest only lose its own output.
+    pub fn drain(&self, domid: u16) {
+        let mut line = self.line.lock();
+        let cons = self.index(ring::OUT_CONS).load(Ordering::Acquire);
+        let prod = self.index(ring::OUT_PROD).load(Ordering::Acquire);
+        fence(Ordering::SeqCst);
+        let Some((mut start, mut len)) = ring::ring_pending(cons, prod, OUT_SIZE) else {
+            // Impossible indices: skip everything the guest claims.
+            self.index(ring::OUT_CONS).store(prod, Ordering::Release);
+            return;
+        };
+        let mut consumed = 0u32;
+        while len > 0 {
+            for i in 0..len {
+                // SAFETY: `start + i` < OUT_SIZE inside the out[] array.
+                let byte = unsafe { *phys_to_virt(self.ring_pa).add(ring::OUT + (start + i) as usize) };
+                push_byte(&mut line, byte, domid);
+            }
+            consumed += len;
+            match ring::ring_pending(cons.wrapping_add(consumed), prod, OUT_SIZE) {
+                Some((s, l)) => (start, len) = (s, l),
+                None => break,
+            }
+        }
+        fence(Ordering::SeqCst);
+        self.index(ring::OUT_CONS).store(cons.wrapping_add(consumed), Ordering::Release);
+    }
+
+    /// Prints a partial last line (at shutdown).
+    pub fn flush(&self, domid: u16) {
+        self.drain(domid);
+        let mut line = self.line.lock();
+        if !line.is_empty() {
+            print(&line, domid);
+            line.clear();
+        }
+    }
+
+    /// Text that arrived outside the ring (early console, port 0xE9).
+    pub fn write_bytes(&self, domid: u16, bytes: &[u8]) {
+        let mut line = self.line.lock();
+        for &b in bytes {
+            push_byte(&mut line, b, domid);
+        }
+    }
+
+    /// Queues keyboard input for the guest; false if the ring is full.
+    pub fn push_input(&self, byte: u8) -> bool {
+        let cons = self.index(ring::IN_CONS).load(Ordering::Acquire);
+        let prod = self.index(ring::IN_PROD).load(Ordering::Acquire);
+        if prod.wrapping_sub(cons) >= IN_SIZE {
+            return false;
+        }
+        // SAFETY: index masked into the 1 KiB in[] array of the ring page.
+        unsafe { *phys_to_virt(self.ring_pa).add(ring::IN + (prod % IN_SIZE) as usize) = byte };
+        fence(Ordering::SeqCst);
+        self.index(ring::IN_PROD).store(prod.wrapping_add(1), Ordering::Release);
+        true
+    }
+}
+
+fn push_byte(line: &mut Vec<u8>, byte: u8, domid: u16) {
+    match byte {
+        b'\n' => {
+            print(line, domid);
+            line.clear();
+        }
+        b'\r' => {}
+        _ => {
+            line.push(byte);
+            if line.len() >= MAX_LINE {
+                print(line, domid);
+                line.clear();
+            }
+        }
+    }
+}
+
+fn print(line: &[u8], domid: u16) {
+    let text = core::str::from_utf8(line).unwrap_or("<non-UTF-8 output>");
+    crate::console::print_guest_line(domid, text);
+}

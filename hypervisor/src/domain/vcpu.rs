@@ -1,0 +1,148 @@
+//! A virtual CPU: its hardware state (behind a lock held by whichever
+//! physical CPU runs it) and the few fields other CPUs touch without that
+//! lock — scheduling state, timer deadline, where its `vcpu_info` lives.
+
+use alloc::sync::{Arc, Weak};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+use crate::arch::vcpu::ArchVcpu;
+use crate::arch::vlapic::VirtualLapic;
+
+use super::Domain;
+
+/// Scheduling states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum RunState {
+    /// Waiting in a run queue.
+    Runnable = 0,
+    /// On a physical CPU now.
+    Running = 1,
+    /// Halted or polling until an event or its timer.
+    Blocked = 2,
+    /// Offline (HLT with interrupts off, or not started yet).
+    Down = 3,
+    /// Its domain is gone or going.
+    Dead = 4,
+}
+
+impl RunState {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            0 => Self::Runnable,
+            1 => Self::Running,
+            2 => Self::Blocked,
+            3 => Self::Down,
+            _ => Self::Dead,
+        }
+    }
+}
+
+/// What only the running physical CPU touches.
+pub struct VcpuInner {
+    pub arch: ArchVcpu,
+    pub lapic: VirtualLapic,
+    /// Whether its vcpu_info has been moved by VCPUOP_register_vcpu_info.
+    pub vcpu_info_registered: bool,
+    /// Ports a SCHEDOP_poll waits on (empty: not polling).
+    pub poll_ports: alloc::vec::Vec<u32>,
+    pub mtrr_def_type: u64,
+    /// The domain's p2m generation this vCPU's TLB reflects.
+    pub npt_seen: u64,
+}
+
+pub struct Vcpu {
+    pub id: u32,
+    pub domain: Weak<Domain>,
+    pub domain_id: u16,
+    state: AtomicU8,
+    /// Physical CPU it last ran on.
+    pub pcpu: AtomicU32,
+    /// Single-shot timer deadline in system time; 0 = not armed.
+    pub timer_deadline: AtomicU64,
+    /// Machine address of its 64-byte vcpu_info.
+    pub vcpu_info_pa: AtomicU64,
+    /// System time it last started running (for CPU-time accounting).
+    pub running_since: AtomicU64,
+    /// Nanoseconds spent running.
+    pub cpu_time: AtomicU64,
+    /// Set while a physical CPU is running it (holds `inner`).
+    on_cpu: AtomicBool,
+    /// Guest virtual address of its runstate area; 0 = none.
+    pub runstate_gva: AtomicU64,
+    /// SCHEDOP_poll timeout in system time; 0 = none.
+    pub poll_deadline: AtomicU64,
+    /// Fixed IPI vectors posted by other vCPUs, merged into the virtual
+    /// APIC before the next entry.
+    posted: [AtomicU64; 4],
+    /// INIT seen, waiting for STARTUP.
+    pub init_received: AtomicBool,
+    /// 0x100 | STARTUP vector, consumed when the vCPU next runs.
+    pub sipi_vector: AtomicU32,
+    pub inner: spin::Mutex<VcpuInner>,
+}
+
+impl Vcpu {
+    pub fn new(domain: Weak<Domain>, domain_id: u16, id: u32, inner: VcpuInner, vcpu_info_pa: u64) -> Arc<Self> {
+        Arc::new(Self {
+            id,
+            domain,
+            domain_id,
+            state: AtomicU8::new(RunState::Down as u8),
+            pcpu: AtomicU32::new(0),
+            timer_deadline: AtomicU64::new(0),
+            vcpu_info_pa: AtomicU64::new(vcpu_info_pa),
+            running_since: AtomicU64::new(0),
+            cpu_time: AtomicU64::new(0),
+            on_cpu: AtomicBool::new(false),
+            runstate_gva: AtomicU64::new(0),
+            poll_deadline: AtomicU64::new(0),
+            posted: [const { AtomicU64::new(0) }; 4],
+            init_received: AtomicBool::new(false),
+            sipi_vector: AtomicU32::new(0),
+            inner: spin::Mutex::new(inner),
+        })
+    }
+
+    pub fn state(&self) -> RunState {
+        RunState::from_u8(self.state.load(Ordering::SeqCst))
+    }
+
+    pub fn set_state(&self, state: RunState) {
+        self.state.store(state as u8, Ordering::SeqCst);
+    }
+
+    /// Moves from `from` to `to` only if still in `from` (wake-up races).
+    pub fn transition(&self, from: RunState, to: RunState) -> bool {
+        self.state.compare_exchange(from as u8, to as u8, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+    }
+
+    pub fn on_cpu(&self) -> bool {
+        self.on_cpu.load(Ordering::SeqCst)
+    }
+
+    pub fn set_on_cpu(&self, on: bool) {
+        self.on_cpu.store(on, Ordering::SeqCst);
+    }
+
+    pub fn post_vector(&self, vector: u8) {
+        self.posted[usize::from(vector / 64)].fetch_or(1 << (vector % 64), Ordering::SeqCst);
+    }
+
+    /// Takes the posted vectors (bitmap of 256).
+    pub fn take_posted(&self) -> [u64; 4] {
+        core::array::from_fn(|i| self.posted[i].swap(0, Ordering::SeqCst))
+    }
+
+    pub fn has_posted(&self) -> bool {
+        self.posted.iter().any(|w| w.load(Ordering::SeqCst) != 0)
+    }
+
+    /// The vcpu_info's `evtchn_upcall_pending` byte.
+    pub fn upcall_pending(&self) -> bool {
+        let pa = self.vcpu_info_pa.load(Ordering::SeqCst);
+        // SAFETY: vcpu_info_pa points at 64 bytes of a frame the domain
+        // owns (shared_info, or guest RAM it registered), direct-mapped.
+        unsafe { core::ptr::read_volatile(crate::arch::paging::phys_to_virt(pa)) != 0 }
+    }
+}

@@ -1,0 +1,112 @@
+//! vcpu_op: where a vCPU's vcpu_info lives, its single-shot timer, its
+//! runstate area, and whether it is up.
+
+use core::sync::atomic::Ordering;
+
+use rxen_xen_abi::errno::{self, Errno};
+use rxen_xen_abi::vcpu::*;
+
+use super::{err, ok, Call, Outcome};
+use crate::arch::paging::phys_to_virt;
+use crate::domain::memory::PAGE;
+use crate::domain::vcpu::{RunState, Vcpu};
+use crate::time;
+
+pub fn call(call: &mut Call) -> Outcome {
+    let [cmd, vcpu_id, arg, ..] = call.args;
+    let Some(target) = call.dom.vcpus.get(vcpu_id as usize).cloned() else {
+        return err(errno::ENOENT);
+    };
+    let result = match cmd {
+        VCPUOP_REGISTER_VCPU_INFO => register_vcpu_info(call, &target, arg),
+        VCPUOP_STOP_PERIODIC_TIMER => Ok(0),
+        VCPUOP_SET_PERIODIC_TIMER => Err(errno::ENOSYS),
+        VCPUOP_SET_SINGLESHOT_TIMER => set_singleshot(call, &target, arg),
+        VCPUOP_STOP_SINGLESHOT_TIMER => {
+            target.timer_deadline.store(0, Ordering::SeqCst);
+            Ok(0)
+        }
+        VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA => register_runstate(call, &target, arg),
+        VCPUOP_GET_RUNSTATE_INFO => {
+            let info = runstate_of(&target);
+            call.write(arg, &info).map(|()| 0)
+        }
+        VCPUOP_IS_UP => Ok(u64::from(!matches!(target.state(), RunState::Down | RunState::Dead))),
+        _ => Err(errno::ENOSYS),
+    };
+    match result {
+        Ok(v) => ok(v),
+        Err(e) => err(e),
+    }
+}
+
+/// Moves the vCPU's vcpu_info into guest RAM at gfn:offset, copying what
+/// is there now, then raises a (harmless) upcall as Xen does.
+fn register_vcpu_info(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, Errno> {
+    let req: VcpuRegisterVcpuInfo = call.read(arg)?;
+    let offset = u64::from(req.offset);
+    if offset + 64 > PAGE || offset % 8 != 0 {
+        return Err(errno::EINVAL);
+    }
+    let gpa = req.mfn.checked_mul(PAGE).ok_or(errno::EINVAL)?;
+    let pa = call.dom.memory.lock().translate_writable(gpa).ok_or(errno::EINVAL)?;
+    let new = pa + offset;
+    let old = target.vcpu_info_pa.load(Ordering::SeqCst);
+    if old == new {
+        return Ok(0);
+    }
+    if old != call.dom.shared_info_pa + shared_info::vcpu_info(target.id).unwrap_or(0) as u64 {
+        return Err(errno::EBUSY); // already moved once
+    }
+    // SAFETY: both are 64-byte vcpu_info slots in frames the domain owns.
+    unsafe { core::ptr::copy(phys_to_virt(old), phys_to_virt(new), 64) };
+    target.vcpu_info_pa.store(new, Ordering::SeqCst);
+    // SAFETY: evtchn_pending_sel (offset 8) and upcall_pending (0).
+    unsafe {
+        (phys_to_virt(new).add(8) as *mut u64).write_volatile(u64::MAX);
+        phys_to_virt(new).write_volatile(1);
+    }
+    super::time::write_pvclock(new);
+    Ok(0)
+}
+
+fn set_singleshot(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, Errno> {
+    let req: VcpuSetSingleshotTimer = call.read(arg)?;
+    if req.flags & VCPU_SSHOTTMR_FUTURE != 0 && req.timeout_abs_ns < time::now_ns() {
+        return Err(errno::ETIME);
+    }
+    // A deadline in the past fires at once (6.1 passes no FUTURE flag).
+    target.timer_deadline.store(req.timeout_abs_ns.max(1), Ordering::SeqCst);
+    Ok(0)
+}
+
+/// set_timer_op: the old single-shot interface (absolute ns; 0 cancels).
+pub fn set_timer_op(call: &mut Call) -> Outcome {
+    call.vcpu.timer_deadline.store(call.args[0], Ordering::SeqCst);
+    ok(0)
+}
+
+fn register_runstate(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, Errno> {
+    let area: VcpuRegisterMemoryArea = call.read(arg)?;
+    target.runstate_gva.store(area.addr, Ordering::SeqCst);
+    if area.addr != 0 && target.id == call.vcpu.id {
+        let info = runstate_of(target);
+        // The area is in the guest's kernel memory; a bad address is its
+        // problem and is ignored, as Xen does.
+        let _ = call.write(area.addr, &info);
+    }
+    Ok(0)
+}
+
+/// The vCPU's runstate: running since it was put on a CPU; time spent
+/// running so far (other states are not tracked separately yet).
+pub fn runstate_of(v: &Vcpu) -> VcpuRunstateInfo {
+    let now = time::now_ns();
+    let running = v.cpu_time.load(Ordering::Relaxed) + now.saturating_sub(v.running_since.load(Ordering::Relaxed));
+    VcpuRunstateInfo {
+        state: RUNSTATE_RUNNING,
+        pad: 0,
+        state_entry_time: v.running_since.load(Ordering::Relaxed),
+        time: [running, 0, now.saturating_sub(running), 0],
+    }
+}

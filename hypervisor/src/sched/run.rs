@@ -1,0 +1,199 @@
+//! Running one vCPU on this physical CPU until it blocks, yields, dies or
+//! its slice ends.
+
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
+
+use rxen_xen_abi::evtchn::VIRQ_TIMER;
+
+use crate::arch::{self, apic, exits, percpu};
+use crate::domain::vcpu::{RunState, Vcpu, VcpuInner};
+use crate::domain::{self, Domain};
+use crate::time;
+
+/// What an exit handler wants next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Back into the guest.
+    Continue,
+    /// Give the CPU to others if any wait.
+    Yield,
+    /// Wait for an event or the timer (HLT with interrupts on, SCHEDOP_block/poll).
+    Block,
+    /// The vCPU went offline (HLT with interrupts off).
+    Down,
+    /// The domain is shutting down.
+    Stop,
+}
+
+/// Longest the host timer is left unarmed.
+const MAX_SLEEP_NS: u64 = 100_000_000;
+
+pub fn run_vcpu(vcpu: Arc<Vcpu>) {
+    let Some(dom) = vcpu.domain.upgrade() else {
+        return;
+    };
+    if !vcpu.transition(RunState::Runnable, RunState::Running) {
+        return; // died while queued
+    }
+    let me = percpu::cpu_index();
+    vcpu.pcpu.store(me as u32, Ordering::SeqCst);
+    vcpu.set_on_cpu(true);
+    let start = time::now_ns();
+    vcpu.running_since.store(start, Ordering::Relaxed);
+    let next = {
+        let mut inner = vcpu.inner.lock();
+        if LAST_VCPU[me].swap(Arc::as_ptr(&vcpu) as usize, Ordering::Relaxed) != Arc::as_ptr(&vcpu) as usize {
+            inner.arch.request_tlb_flush();
+        }
+        exits::refresh_time(&dom, &vcpu, &mut inner);
+        let next = guest_loop(&dom, &vcpu, &mut inner, start + super::SLICE_NS);
+        inner.arch.save_fpu();
+        next
+    };
+    vcpu.cpu_time.fetch_add(time::now_ns() - start, Ordering::Relaxed);
+    vcpu.set_on_cpu(false);
+    after_run(&dom, &vcpu, next);
+    domain::reap(&dom);
+}
+
+/// Which vCPU each CPU ran last (its TLB entries belong to that one).
+static LAST_VCPU: [core::sync::atomic::AtomicUsize; percpu::MAX_CPUS] =
+    [const { core::sync::atomic::AtomicUsize::new(0) }; percpu::MAX_CPUS];
+
+fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, slice_end: u64) -> Next {
+    loop {
+        if vcpu.state() == RunState::Dead || !dom.is_running() {
+            return Next::Stop;
+        }
+        let generation = dom.npt_generation.load(Ordering::SeqCst);
+        if generation != inner.npt_seen {
+            inner.npt_seen = generation;
+            inner.arch.request_tlb_flush();
+        }
+        fire_own_timer(dom, vcpu);
+        exits::deliver_interrupts(dom, vcpu, inner);
+        arm_host_timer(next_deadline(vcpu, slice_end));
+        let exit = inner.arch.run();
+        inner.arch.reinject_interrupted_event();
+        // Let the host interrupt that ended the guest (if any) be taken.
+        arch::enable_interrupts();
+        arch::interrupts_disable_save();
+        let next = exits::handle(dom, vcpu, inner, exit);
+        let now = time::now_ns();
+        match next {
+            Next::Continue if now < slice_end || super::queue_is_empty() => {}
+            Next::Continue => return Next::Yield,
+            Next::Yield if super::queue_is_empty() => {}
+            other => return other,
+        }
+        if now >= slice_end || now >= NEXT_GLOBAL[percpu::cpu_index()].load(Ordering::Relaxed) {
+            fire_expired_timers();
+        }
+    }
+}
+
+fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
+    match next {
+        Next::Continue | Next::Yield => {
+            if vcpu.transition(RunState::Running, RunState::Runnable) {
+                super::enqueue(vcpu.clone());
+            }
+        }
+        Next::Block => {
+            if vcpu.transition(RunState::Running, RunState::Blocked) && has_work(dom, vcpu) {
+                // An event arrived while we were deciding to block.
+                if vcpu.transition(RunState::Blocked, RunState::Runnable) {
+                    super::enqueue(vcpu.clone());
+                }
+            }
+        }
+        Next::Down => {
+            vcpu.transition(RunState::Running, RunState::Down);
+            if dom.vcpus.iter().all(|v| v.state() == RunState::Down) {
+                crate::println!("rxen: d{}: all vCPUs halted with interrupts off", dom.id);
+                dom.shutdown(rxen_xen_abi::sched::ShutdownReason::Poweroff);
+            }
+        }
+        Next::Stop => {
+            vcpu.set_state(RunState::Dead);
+        }
+    }
+}
+
+/// Whether a blocked vCPU has reason to run again.
+pub fn has_work(dom: &Domain, vcpu: &Vcpu) -> bool {
+    let deadline = vcpu.timer_deadline.load(Ordering::SeqCst);
+    let poll = vcpu.poll_deadline.load(Ordering::SeqCst);
+    let now = time::now_ns();
+    vcpu.upcall_pending()
+        || (deadline != 0 && deadline <= now)
+        || (poll != 0 && poll <= now)
+        || !dom.is_running()
+        || exits::lapic_pending(vcpu)
+}
+
+fn fire_own_timer(dom: &Domain, vcpu: &Vcpu) {
+    let deadline = vcpu.timer_deadline.load(Ordering::SeqCst);
+    if deadline != 0
+        && deadline <= time::now_ns()
+        && vcpu.timer_deadline.compare_exchange(deadline, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+    {
+        dom.send_virq(vcpu.id, VIRQ_TIMER);
+    }
+}
+
+fn next_deadline(vcpu: &Vcpu, slice_end: u64) -> u64 {
+    let own = vcpu.timer_deadline.load(Ordering::SeqCst);
+    let mut next = slice_end.min(NEXT_GLOBAL[percpu::cpu_index()].load(Ordering::Relaxed));
+    if own != 0 {
+        next = next.min(own);
+    }
+    next
+}
+
+/// Per CPU: the earliest timer of a vCPU not running, as last computed.
+static NEXT_GLOBAL: [core::sync::atomic::AtomicU64; percpu::MAX_CPUS] =
+    [const { core::sync::atomic::AtomicU64::new(u64::MAX) }; percpu::MAX_CPUS];
+
+/// Fires the timers (and poll timeouts) of vCPUs that are not running and
+/// whose deadline passed; returns the earliest deadline still pending.
+pub fn fire_expired_timers() -> u64 {
+    let now = time::now_ns();
+    let mut earliest = u64::MAX;
+    for dom in domain::all() {
+        for v in &dom.vcpus {
+            if v.on_cpu() {
+                continue;
+            }
+            let deadline = v.timer_deadline.load(Ordering::SeqCst);
+            if deadline != 0 {
+                if deadline <= now {
+                    if v.timer_deadline.compare_exchange(deadline, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                        dom.send_virq(v.id, VIRQ_TIMER);
+                    }
+                } else {
+                    earliest = earliest.min(deadline);
+                }
+            }
+            let poll = v.poll_deadline.load(Ordering::SeqCst);
+            if poll != 0 {
+                if poll <= now {
+                    super::kick(v);
+                } else {
+                    earliest = earliest.min(poll);
+                }
+            }
+        }
+        dom.console.drain(dom.id);
+    }
+    NEXT_GLOBAL[percpu::cpu_index()].store(earliest, Ordering::Relaxed);
+    earliest
+}
+
+/// Programs this CPU's timer for system time `deadline` (capped).
+pub fn arm_host_timer(deadline: u64) {
+    let now = time::now_ns();
+    let delta = deadline.saturating_sub(now).clamp(20_000, MAX_SLEEP_NS);
+    apic::arm_timer(delta);
+}

@@ -1,0 +1,57 @@
+//! IPIs between vCPUs of one domain through their virtual local APICs:
+//! fixed vectors, NMIs, and INIT/STARTUP, which is how Linux starts and
+//! restarts its secondary CPUs on Xen PVH.
+
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
+
+use crate::arch::vlapic::{IpiDest, IpiRequest};
+use crate::domain::vcpu::{RunState, Vcpu};
+use crate::domain::Domain;
+
+/// Routes `ipi` from `from` to the vCPUs it names (not `from` itself for
+/// fixed vectors: the sender's own APIC already took those).
+pub fn handle_ipi(dom: &Arc<Domain>, from: &Arc<Vcpu>, ipi: IpiRequest) {
+    let dest = match ipi {
+        IpiRequest::Fixed { dest, .. }
+        | IpiRequest::Nmi { dest }
+        | IpiRequest::Init { dest }
+        | IpiRequest::Startup { dest, .. } => dest,
+    };
+    for target in &dom.vcpus {
+        let apic_id = rxen_guest_layout::apic_id(target.id);
+        let hit = match dest {
+            IpiDest::ApicId(id) => id == apic_id,
+            IpiDest::SelfOnly => false,
+            IpiDest::AllIncludingSelf | IpiDest::AllExcludingSelf => target.id != from.id,
+        };
+        if hit && target.id != from.id {
+            deliver(target, ipi);
+        }
+    }
+}
+
+fn deliver(target: &Arc<Vcpu>, ipi: IpiRequest) {
+    match ipi {
+        IpiRequest::Fixed { vector, .. } => {
+            target.post_vector(vector);
+            crate::sched::kick(target);
+        }
+        IpiRequest::Nmi { .. } => {
+            // Linux uses NMIs only as a fallback to stop CPUs; a kick is
+            // the closest safe thing.
+            crate::sched::kick(target);
+        }
+        IpiRequest::Init { .. } => {
+            target.init_received.store(true, Ordering::SeqCst);
+        }
+        IpiRequest::Startup { vector, .. } => {
+            if target.init_received.swap(false, Ordering::SeqCst) && target.state() == RunState::Down {
+                target.sipi_vector.store(u32::from(vector) | 0x100, Ordering::SeqCst);
+                if target.transition(RunState::Down, RunState::Runnable) {
+                    crate::sched::enqueue(target.clone());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,252 @@
+//! Unmodified Debian Linux kernels as PVH domains on rxen.
+//!
+//! Each test writes xl.cfg files under `target/test-data/<test>/`, boots rxen
+//! in QEMU with them as boot modules and reads the serial log: the
+//! hypervisor copies each guest's console into it, prefixed `(dN) `. The
+//! guests run the test initramfs (harness/src/initramfs.rs), whose /init
+//! does what `rxen.test=ACTION` asks and prints `RXEN-…` marker lines.
+//!
+//! What the hypervisor prints, and these tests rely on:
+//! * `rxen: memory total T MiB, free F MiB` at boot;
+//! * `rxen: dN powered off`, `rxen: dN crashed`;
+//! * `rxen: dN destroyed, memory returned`, then `rxen: free memory F MiB`;
+//! * `rxen: domain 'NAME': <error>` for a configuration it cannot start;
+//! * `rxen: no domains left, powering off` (then the debug-exit success).
+//!
+//! Run with `cargo xtask test` (or `cargo test -p rxen-integration --
+//! --test-threads=1`).
+
+use std::fs;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use regex::Regex;
+use rxen_harness::{self as harness, Boot, Exit, GuestAssets, QemuConfig, RunResult, TestDomain};
+
+/// The machine: enough for four 192 MiB guests and then some.
+const MACHINE_MIB: u32 = 2048;
+const MACHINE_CPUS: u32 = 2;
+
+/// The hypervisor image, built once per test binary.
+fn hypervisor() -> PathBuf {
+    static IMAGE: OnceLock<PathBuf> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            harness::ensure_prerequisites().expect("installing prerequisites");
+            harness::build_hypervisor().expect("building the hypervisor")
+        })
+        .clone()
+}
+
+/// The Debian cloud kernel and the test initramfs, prepared once.
+fn assets() -> &'static GuestAssets {
+    static ASSETS: OnceLock<GuestAssets> = OnceLock::new();
+    ASSETS.get_or_init(|| harness::prepare_guest_assets().expect("preparing the guest assets"))
+}
+
+/// Boots rxen with the given configuration files; fails the test if the
+/// run took the whole timeout.
+fn boot_configs(test: &str, configs: &[PathBuf], timeout: Duration) -> RunResult {
+    let qemu = QemuConfig {
+        smp: MACHINE_CPUS,
+        memory_mib: MACHINE_MIB,
+        timeout,
+        cmdline: "debug_exit loglvl=info".into(),
+        ..QemuConfig::new(
+            format!("guests-{test}"),
+            Boot::Pvh {
+                image: hypervisor(),
+            },
+        )
+    };
+    let r = harness::boot_domains(qemu, configs, assets()).expect("booting rxen with domains");
+    if r.elapsed >= timeout {
+        r.fail("the run took as long as the timeout");
+    }
+    r
+}
+
+/// Writes the domains' configurations and boots them.
+fn boot(test: &str, domains: &[TestDomain], timeout: Duration) -> RunResult {
+    let configs = harness::write_test_configs(test, domains).expect("writing the configurations");
+    boot_configs(test, &configs, timeout)
+}
+
+/// `count` domains `d1..`, each running `rxen.test=marker`.
+fn marker_domains(count: u32, memory_mib: u64) -> Vec<TestDomain> {
+    (1..=count)
+        .map(|n| TestDomain {
+            memory_mib,
+            ..TestDomain::linux(&format!("d{n}"), "marker")
+        })
+        .collect()
+}
+
+/// Domain `domid` printed its marker with the id rxen gave it, powered off
+/// and was destroyed.
+#[track_caller]
+fn assert_marker_and_power_off(r: &RunResult, domid: u32) {
+    r.assert_in_order(&[
+        &format!("(d{domid}) RXEN-MARKER domid={domid}"),
+        &format!("rxen: d{domid} powered off"),
+        &format!("rxen: d{domid} destroyed, memory returned"),
+    ]);
+}
+
+#[track_caller]
+fn assert_all_gone(r: &RunResult) {
+    r.assert_contains("rxen: no domains left, powering off");
+    r.assert_exit(Exit::Success);
+}
+
+/// The first capture of `pattern` in the log, as a number.
+#[track_caller]
+fn first_number(r: &RunResult, pattern: &str) -> u64 {
+    let re = Regex::new(pattern).unwrap();
+    match re.captures(&r.log) {
+        Some(c) => c[1].parse().unwrap(),
+        None => r.fail(&format!("no line matches {pattern:?}")),
+    }
+}
+
+/// The last capture of `pattern` in the log, as a number.
+#[track_caller]
+fn last_number(r: &RunResult, pattern: &str) -> u64 {
+    let re = Regex::new(pattern).unwrap();
+    match re.captures_iter(&r.log).last() {
+        Some(c) => c[1].parse().unwrap(),
+        None => r.fail(&format!("no line matches {pattern:?}")),
+    }
+}
+
+#[test]
+fn one_domain_runs_and_returns_its_memory() {
+    let r = boot(
+        "one-domain",
+        &marker_domains(1, 256),
+        Duration::from_secs(150),
+    );
+    r.assert_contains("(d1) RXEN-HYPERVISOR-TYPE xen");
+    assert_marker_and_power_off(&r, 1);
+    r.assert_in_order(&[
+        "rxen: d1 destroyed, memory returned",
+        "rxen: no domains left, powering off",
+    ]);
+    assert_all_gone(&r);
+
+    let free_at_boot = first_number(&r, r"rxen: memory total \d+ MiB, free (\d+) MiB");
+    let free_after = last_number(&r, r"rxen: free memory (\d+) MiB");
+    if free_after != free_at_boot {
+        r.fail(&format!(
+            "free memory after the domain is gone ({free_after} MiB) differs from boot ({free_at_boot} MiB)"
+        ));
+    }
+}
+
+fn side_by_side(count: u32, memory_mib: u64, timeout: Duration) {
+    let r = boot(
+        &format!("{count}-domains"),
+        &marker_domains(count, memory_mib),
+        timeout,
+    );
+    for domid in 1..=count {
+        assert_marker_and_power_off(&r, domid);
+    }
+    assert_all_gone(&r);
+}
+
+#[test]
+fn two_domains_side_by_side() {
+    side_by_side(2, 256, Duration::from_secs(180));
+}
+
+#[test]
+fn four_domains_side_by_side() {
+    side_by_side(4, 192, Duration::from_secs(240));
+}
+
+#[test]
+fn a_crashing_domain_leaves_the_other_running() {
+    let domains = [
+        TestDomain::linux("crasher", "crash"),
+        TestDomain::linux("sleeper", "sleep=3"),
+    ];
+    let r = boot("crash", &domains, Duration::from_secs(180));
+    r.assert_contains("rxen: d1 crashed");
+    r.assert_in_order(&["(d2) RXEN-SLEPT", "rxen: d2 powered off"]);
+    assert_all_gone(&r);
+}
+
+/// A guest line `[ hv-seconds] ... (d1) <marker> <guest-seconds>`.
+#[track_caller]
+fn timed_marker(r: &RunResult, marker: &str) -> (f64, f64) {
+    let pattern = format!(r"^\[\s*(\d+\.\d+)\].*\(d1\) {marker} (\d+\.\d+)");
+    let re = Regex::new(&pattern).unwrap();
+    let found = r
+        .log
+        .lines()
+        .find_map(|line| re.captures(line.trim_end_matches('\r')));
+    match found {
+        Some(c) => (c[1].parse().unwrap(), c[2].parse().unwrap()),
+        None => r.fail(&format!("no line matches {pattern:?}")),
+    }
+}
+
+#[test]
+fn guest_time_keeps_pace_with_the_hypervisor() {
+    let r = boot(
+        "time",
+        &[TestDomain::linux("clock", "time")],
+        Duration::from_secs(180),
+    );
+    let (hv_start, guest_start) = timed_marker(&r, "RXEN-UPTIME-START");
+    let (hv_end, guest_end) = timed_marker(&r, "RXEN-UPTIME-END");
+    let (hv, guest) = (hv_end - hv_start, guest_end - guest_start);
+    if hv < 5.0 || (hv - guest).abs() > 0.05 * hv {
+        r.fail(&format!(
+            "`sleep 10` took {guest:.3} s by the guest's clock and {hv:.3} s by the hypervisor's: more than 5% apart"
+        ));
+    }
+    assert_marker_and_power_off(&r, 1);
+    assert_all_gone(&r);
+}
+
+#[test]
+fn bad_configurations_are_reported_and_the_good_one_runs() {
+    let test = "bad-configs";
+    let dir = harness::test_data_dir(test).unwrap();
+    fs::write(dir.join("not-a-kernel.txt"), "this is not a kernel\n").unwrap();
+    let domains = [
+        TestDomain {
+            kernel: "no-such-kernel".into(),
+            ..TestDomain::linux("missing-kernel", "marker")
+        },
+        TestDomain {
+            kernel: "not-a-kernel.txt".into(),
+            ..TestDomain::linux("text-kernel", "marker")
+        },
+        TestDomain {
+            memory_mib: 100_000,
+            ..TestDomain::linux("too-big", "marker")
+        },
+        TestDomain::linux("good", "marker"),
+    ];
+    let r = boot(test, &domains, Duration::from_secs(180));
+    for bad in ["missing-kernel", "text-kernel", "too-big"] {
+        let error = Regex::new(&format!(r"rxen: domain '{bad}': \S")).unwrap();
+        if !error.is_match(&r.log) {
+            r.fail(&format!("no error reported for domain '{bad}'"));
+        }
+    }
+    // The good domain gets whatever id rxen gives it.
+    let marker = Regex::new(r"\(d(\d+)\) RXEN-MARKER domid=(\d+)").unwrap();
+    let Some(c) = marker.captures(&r.log) else {
+        r.fail("the good domain printed no marker");
+    };
+    if c[1] != c[2] {
+        r.fail("the good domain's console prefix and its CPUID domid differ");
+    }
+    assert_marker_and_power_off(&r, c[1].parse().unwrap());
+    assert_all_gone(&r);
+}
