@@ -81,13 +81,14 @@ pub fn main(boot: &BootInfo) -> ! {
         println!("rxen: cannot run guests: {why}");
         power::power_off(false);
     }
+    // The other CPUs start running domains while this one builds the rest.
+    irq::PERIODIC_TICK.store(false, Ordering::SeqCst);
+    SCHEDULER_STARTED.store(true, Ordering::SeqCst);
     let started = domain::builder::start_boot_domains();
     if started == 0 {
         println!("rxen: no domains left, powering off");
         power::power_off(true);
     }
-    irq::PERIODIC_TICK.store(false, Ordering::SeqCst);
-    SCHEDULER_STARTED.store(true, Ordering::SeqCst);
     sched::run_forever()
 }
 

@@ -38,6 +38,8 @@ pub fn restart_pending() -> bool {
 /// the others still start. Returns how many started.
 pub fn start_boot_domains() -> usize {
     let mut started = 0;
+    // Domains sharing a kernel module share one decompressed image.
+    let mut kernels = KernelCache::default();
     for cfg_name in crate::modules::names_ending_with(".cfg") {
         let text = crate::modules::get(&cfg_name).unwrap_or(&[]);
         let label = cfg_name.trim_end_matches(".cfg").to_string();
@@ -54,7 +56,7 @@ pub fn start_boot_domains() -> usize {
         for w in &config.warnings {
             log::warn!("domain '{}': {}", config.name, w);
         }
-        match build(config.clone(), super::allocate_id()) {
+        match build(config.clone(), super::allocate_id(), &mut kernels) {
             Ok(domain) => {
                 start(domain);
                 started += 1;
@@ -65,10 +67,27 @@ pub fn start_boot_domains() -> usize {
     started
 }
 
+/// Decompressed kernels by module name, kept while boot domains are built.
+#[derive(Default)]
+pub struct KernelCache {
+    images: Vec<(String, Arc<rxen_kernel_loader::KernelImage>)>,
+}
+
+impl KernelCache {
+    fn load(&mut self, name: &str, bytes: &[u8]) -> Result<Arc<rxen_kernel_loader::KernelImage>, String> {
+        if let Some((_, image)) = self.images.iter().find(|(n, _)| n == name) {
+            return Ok(image.clone());
+        }
+        let image = Arc::new(rxen_kernel_loader::load(bytes).map_err(|e| format!("kernel '{name}': {e}"))?);
+        self.images.push((String::from(name), image.clone()));
+        Ok(image)
+    }
+}
+
 /// Builds `config` again after its domain `old` ended with `restart`.
 pub fn restart(old: &Domain) -> Result<(), String> {
     RESTARTS.fetch_add(1, Ordering::SeqCst);
-    let result = build(old.config.clone(), super::allocate_id());
+    let result = build(old.config.clone(), super::allocate_id(), &mut KernelCache::default());
     RESTARTS.fetch_sub(1, Ordering::SeqCst);
     match result {
         Ok(domain) => {
@@ -83,13 +102,17 @@ pub fn restart(old: &Domain) -> Result<(), String> {
 }
 
 fn start(domain: Arc<Domain>) {
-    let mem = domain.memory.lock().ram_bytes();
+    let (ram, overhead) = {
+        let mem = domain.memory.lock();
+        (mem.ram_bytes(), mem.overhead_bytes())
+    };
     crate::println!(
-        "rxen: d{} '{}' started: {} MiB, {} vCPU(s), kernel {}",
+        "rxen: d{} '{}' started: {} MiB, {} vCPU(s), overhead {} KiB, kernel {}",
         domain.id,
         domain.name,
-        mem >> 20,
+        ram >> 20,
         domain.vcpus.len(),
+        overhead >> 10,
         domain.config.kernel
     );
     super::register(domain.clone());
@@ -99,7 +122,7 @@ fn start(domain: Arc<Domain>) {
 }
 
 /// Everything that can go wrong, as a sentence naming what to fix.
-pub fn build(config: DomainConfig, id: DomId) -> Result<Arc<Domain>, String> {
+pub fn build(config: DomainConfig, id: DomId, kernels: &mut KernelCache) -> Result<Arc<Domain>, String> {
     if config.kind != DomainKind::Pvh {
         return Err(format!("type {:?} is not supported yet: use type = \"pvh\"", config.kind));
     }
@@ -113,7 +136,7 @@ pub fn build(config: DomainConfig, id: DomId) -> Result<Arc<Domain>, String> {
     };
     let memory_bytes = config.memory_mib << 20;
     check_free_memory(memory_bytes)?;
-    let image = rxen_kernel_loader::load(kernel_bytes).map_err(|e| format!("kernel '{}': {e}", config.kernel))?;
+    let image = kernels.load(&config.kernel, kernel_bytes)?;
     let kernel_range = kernel_extent(&image);
     let entry = image.pvh_entry;
     let spec = GuestSpec {
@@ -174,6 +197,7 @@ fn assemble(
             poll_ports: Vec::new(),
             mtrr_def_type: 0xC06,
             npt_seen: 0,
+            exit_counts: Default::default(),
         });
     }
     let name = config.name.clone();

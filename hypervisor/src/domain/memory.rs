@@ -57,8 +57,10 @@ impl GuestMemory {
             let order = if gpa % big == 0 && end - gpa >= big { BIG_ORDER } else { 0 };
             let pa = frames::alloc_zeroed(order).map_err(|_| MemoryError::OutOfMemory)?;
             self.owned.push((pa, order));
-            for i in 0..(1u64 << order) {
-                self.map(gpa + i * PAGE, pa + i * PAGE, Access::ReadWrite)?;
+            if order == BIG_ORDER {
+                self.map_2m(gpa, pa)?;
+            } else {
+                self.map(gpa, pa, Access::ReadWrite)?;
             }
             gpa += PAGE << order;
             self.ram_bytes += PAGE << order;
@@ -81,11 +83,19 @@ impl GuestMemory {
             owned.push((frame, 0));
             Some(frame)
         };
-        self.npt.map(gpa, pa, access, &mut table_frame).map_err(|e| match e {
-            crate::arch::npt::NptError::NoMemory => MemoryError::OutOfMemory,
-            crate::arch::npt::NptError::BadAddress => MemoryError::BadAddress,
-        })?;
-        Ok(())
+        self.npt.map(gpa, pa, access, &mut table_frame).map_err(npt_error)
+    }
+
+    /// Maps a 2 MiB block of RAM with one nested-table entry (fewer table
+    /// frames per domain, fewer TLB misses).
+    fn map_2m(&mut self, gpa: u64, pa: u64) -> Result<(), MemoryError> {
+        let owned = &mut self.owned;
+        let mut table_frame = || {
+            let frame = frames::alloc_zeroed(0).ok()?;
+            owned.push((frame, 0));
+            Some(frame)
+        };
+        self.npt.map_2m(gpa, pa, Access::ReadWrite, &mut table_frame).map_err(npt_error)
     }
 
     /// Machine address behind guest-physical `gpa`.
@@ -140,9 +150,18 @@ impl GuestMemory {
         Some(u32::from_le_bytes(b))
     }
 
-    /// Frames held (for the memory figures).
-    pub fn frames_held(&self) -> u64 {
-        self.owned.iter().map(|(_, order)| 1u64 << order).sum()
+    /// Bytes held beyond the guest's RAM: nested page tables, VMCBs,
+    /// FPU areas, shared_info, console ring, ACPI tables, grant frames.
+    pub fn overhead_bytes(&self) -> u64 {
+        let held: u64 = self.owned.iter().map(|(_, order)| PAGE << order).sum();
+        held.saturating_sub(self.ram_bytes)
+    }
+}
+
+fn npt_error(e: crate::arch::npt::NptError) -> MemoryError {
+    match e {
+        crate::arch::npt::NptError::NoMemory => MemoryError::OutOfMemory,
+        crate::arch::npt::NptError::BadAddress => MemoryError::BadAddress,
     }
 }
 

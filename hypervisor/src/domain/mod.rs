@@ -151,6 +151,11 @@ pub fn reap(domain: &Arc<Domain>) {
     drop(domain.events.lock());
     let freed = core::mem::replace(&mut *domain.memory.lock(), GuestMemory::empty());
     drop(freed);
+    for v in &domain.vcpus {
+        let cpu_ms = v.cpu_time.load(Ordering::Relaxed) / 1_000_000;
+        let exits = v.inner.lock().exit_counts;
+        log::info!("d{}v{}: {} ms on CPU, {}", domain.id, v.id, cpu_ms, exits);
+    }
     crate::println!("rxen: d{} destroyed, memory returned", domain.id);
     let (_, free) = crate::mm::frames::stats();
     crate::println!("rxen: free memory {} MiB", (free * 4096) >> 20);

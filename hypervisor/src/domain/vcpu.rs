@@ -49,6 +49,8 @@ pub struct VcpuInner {
     pub mtrr_def_type: u64,
     /// The domain's p2m generation this vCPU's TLB reflects.
     pub npt_seen: u64,
+    /// Exits by kind, for the statistics printed when the domain ends.
+    pub exit_counts: crate::arch::vcpu::ExitCounts,
 }
 
 pub struct Vcpu {

@@ -61,7 +61,7 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
 static LAST_VCPU: [core::sync::atomic::AtomicUsize; percpu::MAX_CPUS] =
     [const { core::sync::atomic::AtomicUsize::new(0) }; percpu::MAX_CPUS];
 
-fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, slice_end: u64) -> Next {
+fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, mut slice_end: u64) -> Next {
     loop {
         if vcpu.state() == RunState::Dead || !dom.is_running() {
             return Next::Stop;
@@ -89,6 +89,10 @@ fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, slice_
         }
         if now >= slice_end || now >= NEXT_GLOBAL[percpu::cpu_index()].load(Ordering::Relaxed) {
             fire_expired_timers();
+        }
+        if now >= slice_end {
+            // Nobody was waiting: a fresh slice.
+            slice_end = now + super::SLICE_NS;
         }
     }
 }

@@ -15,6 +15,7 @@ use crate::domain::Domain;
 use crate::sched::run::Next;
 
 pub fn handle(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, exit: Exit) -> Next {
+    inner.exit_counts.count(&exit);
     match exit {
         Exit::Cpuid { leaf, subleaf } => {
             let cr4 = inner.arch.paging().cr4;

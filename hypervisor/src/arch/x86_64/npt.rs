@@ -8,6 +8,8 @@ use super::paging::phys_to_virt;
 const PRESENT: u64 = 1 << 0;
 const WRITABLE: u64 = 1 << 1;
 const USER: u64 = 1 << 2;
+const HUGE: u64 = 1 << 7;
+const HUGE_2M: u64 = 2 << 20;
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 /// Guest-physical addresses rxen maps stay below 2^48 (4-level tables).
 pub const GPA_LIMIT: u64 = 1 << 48;
@@ -39,37 +41,58 @@ impl NestedPageTable {
     }
 
     /// Maps the 4 KiB page at `gpa` to machine frame `hpa`, replacing any
-    /// previous mapping; new table frames come from `table_frame` (zeroed).
-    /// Returns the machine frame that was mapped there before, if any.
+    /// previous mapping (a 2 MiB mapping around it is split first); new
+    /// table frames come from `table_frame` (zeroed).
     pub fn map(
         &mut self,
         gpa: u64,
         hpa: u64,
         access: Access,
         table_frame: &mut dyn FnMut() -> Option<u64>,
-    ) -> Result<Option<u64>, NptError> {
+    ) -> Result<(), NptError> {
         if gpa >= GPA_LIMIT || gpa & 0xfff != 0 || hpa & 0xfff != 0 {
             return Err(NptError::BadAddress);
         }
+        let table = self.walk_to(gpa, 0, table_frame)?;
+        // SAFETY: `table` is this NPT's leaf table (direct-mapped); the
+        // domain's memory lock serialises writers.
+        unsafe { *entries(table).add(index(gpa, 0)) = hpa | leaf_flags(access) };
+        Ok(())
+    }
+
+    /// Maps the 2 MiB page at `gpa` to the 2 MiB machine block at `hpa`.
+    pub fn map_2m(
+        &mut self,
+        gpa: u64,
+        hpa: u64,
+        access: Access,
+        table_frame: &mut dyn FnMut() -> Option<u64>,
+    ) -> Result<(), NptError> {
+        if gpa >= GPA_LIMIT || gpa % HUGE_2M != 0 || hpa % HUGE_2M != 0 {
+            return Err(NptError::BadAddress);
+        }
+        let table = self.walk_to(gpa, 1, table_frame)?;
+        // SAFETY: as in map, one level up.
+        unsafe { *entries(table).add(index(gpa, 1)) = hpa | leaf_flags(access) | HUGE };
+        Ok(())
+    }
+
+    /// The table at `level` (0 = leaf table) covering `gpa`, creating
+    /// tables and splitting 2 MiB pages on the way.
+    fn walk_to(&mut self, gpa: u64, level: u32, table_frame: &mut dyn FnMut() -> Option<u64>) -> Result<u64, NptError> {
         let mut table = self.root;
-        for level in (1..4).rev() {
-            let index = ((gpa >> (12 + 9 * level)) & 0x1ff) as usize;
-            // SAFETY: `table` is a table frame of this NPT (direct-mapped),
-            // `index` < 512; the domain's NPT lock serialises writers.
-            let entry = unsafe { &mut *entries(table).add(index) };
+        for l in (level + 1..4).rev() {
+            // SAFETY: `table` is a table frame of this NPT (direct-mapped).
+            let entry = unsafe { &mut *entries(table).add(index(gpa, l)) };
             if *entry & PRESENT == 0 {
                 let frame = table_frame().ok_or(NptError::NoMemory)?;
                 *entry = frame | PRESENT | WRITABLE | USER;
+            } else if *entry & HUGE != 0 {
+                *entry = split(*entry, table_frame)?;
             }
             table = *entry & ADDR_MASK;
         }
-        let index = ((gpa >> 12) & 0x1ff) as usize;
-        let flags = PRESENT | USER | if access == Access::ReadWrite { WRITABLE } else { 0 };
-        // SAFETY: as above, the leaf table.
-        let entry = unsafe { &mut *entries(table).add(index) };
-        let old = (*entry & PRESENT != 0).then_some(*entry & ADDR_MASK);
-        *entry = hpa | flags;
-        Ok(old)
+        Ok(table)
     }
 
     /// The machine address behind `gpa` and whether it is writable.
@@ -79,34 +102,41 @@ impl NestedPageTable {
         }
         let mut table = self.root;
         for level in (0..4).rev() {
-            let index = ((gpa >> (12 + 9 * level)) & 0x1ff) as usize;
             // SAFETY: reads of this NPT's direct-mapped table frames.
-            let entry = unsafe { *entries(table).add(index) };
+            let entry = unsafe { *entries(table).add(index(gpa, level)) };
             if entry & PRESENT == 0 {
                 return None;
             }
-            if level == 0 {
+            if level == 0 || entry & HUGE != 0 {
                 let access = if entry & WRITABLE != 0 { Access::ReadWrite } else { Access::ReadOnly };
-                return Some(((entry & ADDR_MASK) | (gpa & 0xfff), access));
+                let page_mask = (1u64 << (12 + 9 * level)) - 1;
+                return Some(((entry & ADDR_MASK & !page_mask) | (gpa & page_mask), access));
             }
             table = entry & ADDR_MASK;
         }
         None
     }
+}
 
-    /// Removes the mapping of `gpa`; returns the machine frame it had.
-    pub fn unmap(&mut self, gpa: u64) -> Option<u64> {
-        let (hpa, _) = self.translate(gpa & !0xfff)?;
-        let mut table = self.root;
-        for level in (1..4).rev() {
-            let index = ((gpa >> (12 + 9 * level)) & 0x1ff) as usize;
-            // SAFETY: the path exists (translate succeeded).
-            table = unsafe { *entries(table).add(index) } & ADDR_MASK;
-        }
-        // SAFETY: the leaf entry of a present mapping.
-        unsafe { *entries(table).add(((gpa >> 12) & 0x1ff) as usize) = 0 };
-        Some(hpa & ADDR_MASK)
+fn index(gpa: u64, level: u32) -> usize {
+    ((gpa >> (12 + 9 * level)) & 0x1ff) as usize
+}
+
+fn leaf_flags(access: Access) -> u64 {
+    PRESENT | USER | if access == Access::ReadWrite { WRITABLE } else { 0 }
+}
+
+/// Replaces a 2 MiB leaf by a table of 512 4 KiB leaves with the same
+/// mapping and permissions; returns the new directory entry.
+fn split(huge: u64, table_frame: &mut dyn FnMut() -> Option<u64>) -> Result<u64, NptError> {
+    let table = table_frame().ok_or(NptError::NoMemory)?;
+    let base = huge & ADDR_MASK & !(HUGE_2M - 1);
+    let flags = huge & (PRESENT | WRITABLE | USER);
+    for i in 0..512u64 {
+        // SAFETY: the fresh table frame (direct-mapped), 512 entries.
+        unsafe { *entries(table).add(i as usize) = (base + i * 4096) | flags };
     }
+    Ok(table | PRESENT | WRITABLE | USER)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

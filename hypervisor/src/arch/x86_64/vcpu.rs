@@ -7,6 +7,57 @@ use ::x86_64::registers::xcontrol::XCr0;
 use super::svm::vmcb::{self, Vmcb};
 use super::svm::{self, world_switch::GuestRegs};
 
+/// How many exits of each kind a vCPU took.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExitCounts {
+    pub cpuid: u64,
+    pub msr: u64,
+    pub io: u64,
+    pub hypercall: u64,
+    pub halt: u64,
+    pub interrupt: u64,
+    pub window: u64,
+    pub other: u64,
+}
+
+impl ExitCounts {
+    pub fn count(&mut self, exit: &Exit) {
+        let slot = match exit {
+            Exit::Cpuid { .. } => &mut self.cpuid,
+            Exit::MsrRead { .. } | Exit::MsrWrite { .. } => &mut self.msr,
+            Exit::Io(_) => &mut self.io,
+            Exit::Hypercall => &mut self.hypercall,
+            Exit::Halt => &mut self.halt,
+            Exit::HostInterrupt => &mut self.interrupt,
+            Exit::InterruptWindow => &mut self.window,
+            _ => &mut self.other,
+        };
+        *slot += 1;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.cpuid + self.msr + self.io + self.hypercall + self.halt + self.interrupt + self.window + self.other
+    }
+}
+
+impl core::fmt::Display for ExitCounts {
+    fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+        write!(
+            f,
+            "{} exits (hypercall {}, msr {}, cpuid {}, io {}, hlt {}, host interrupt {}, irq window {}, other {})",
+            self.total(),
+            self.hypercall,
+            self.msr,
+            self.cpuid,
+            self.io,
+            self.halt,
+            self.interrupt,
+            self.window,
+            self.other
+        )
+    }
+}
+
 /// Why the guest stopped running.
 #[derive(Clone, Copy, Debug)]
 pub enum Exit {
