@@ -46,6 +46,12 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
         if LAST_VCPU[me].swap(Arc::as_ptr(&vcpu) as usize, Ordering::Relaxed) != Arc::as_ptr(&vcpu) as usize {
             inner.arch.request_tlb_flush();
         }
+        let sipi = vcpu.sipi_vector.swap(0, Ordering::SeqCst);
+        if sipi & 0x100 != 0 {
+            inner.arch.reset_startup(sipi as u8);
+            inner.lapic = crate::arch::vlapic::VirtualLapic::new(rxen_guest_layout::apic_id(vcpu.id));
+            vcpu.timer_deadline.store(0, Ordering::SeqCst);
+        }
         exits::refresh_time(&dom, &vcpu, &mut inner);
         let next = guest_loop(&dom, &vcpu, &mut inner, start + super::SLICE_NS);
         inner.arch.save_fpu();

@@ -181,6 +181,45 @@ impl ArchVcpu {
         self.xcr0 = 1;
     }
 
+    /// Real mode at `vector`:0000, as a STARTUP IPI leaves an application
+    /// processor (how Linux starts its secondary CPUs).
+    pub fn reset_startup(&mut self, vector: u8) {
+        let v = &mut self.vmcb;
+        let base = u64::from(vector) << 12;
+        v.set_segment(vmcb::CS, u16::from(vector) << 8, 0x09B, 0xFFFF, base);
+        for seg in [vmcb::DS, vmcb::ES, vmcb::SS, vmcb::FS, vmcb::GS] {
+            v.set_segment(seg, 0, 0x093, 0xFFFF, 0);
+        }
+        v.set_segment(vmcb::TR, 0, ATTR_TSS32_BUSY, 0xFFFF, 0);
+        v.set_segment(vmcb::LDTR, 0, ATTR_LDT, 0xFFFF, 0);
+        v.set_segment(vmcb::GDTR, 0, 0, 0xFFFF, 0);
+        v.set_segment(vmcb::IDTR, 0, 0, 0xFFFF, 0);
+        v.write64(vmcb::CR0, 0x10); // ET; paging and protection off
+        v.write64(vmcb::CR3, 0);
+        v.write64(vmcb::CR4, 0);
+        v.write64(vmcb::EFER, EFER_SVME);
+        v.write64(vmcb::RFLAGS, 0x2);
+        v.write64(vmcb::RIP, 0);
+        v.write64(vmcb::RSP, 0);
+        v.write64(vmcb::RAX, 0);
+        v.write64(vmcb::DR6, 0xFFFF_0FF0);
+        v.write64(vmcb::DR7, 0x400);
+        v.write64(vmcb::G_PAT, 0x0007_0406_0007_0406);
+        v.write64(vmcb::EVENT_INJ, 0);
+        v.write64(vmcb::INTERRUPT_SHADOW, 0);
+        v.write8(vmcb::CPL, 0);
+        self.regs = GuestRegs::default();
+        self.xcr0 = 1;
+        self.fpu_loaded = false;
+        // SAFETY: this vCPU's own XSAVE frame: back to the init state.
+        unsafe {
+            let area = super::paging::phys_to_virt(self.fpu_pa);
+            core::ptr::write_bytes(area, 0, 4096);
+            (area.add(24) as *mut u32).write(0x1F80);
+        }
+        self.flush_tlb = true;
+    }
+
     fn setup_controls(&mut self, npt_root: u64, asid: u32) {
         let v = &mut self.vmcb;
         v.write32(vmcb::INTERCEPT_EXCEPTIONS, 0);
