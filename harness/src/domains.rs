@@ -253,6 +253,9 @@ pub struct TestDomain {
     pub vcpus: u32,
     /// The kernel command line (`extra`).
     pub extra: String,
+    /// More xl.cfg lines (`cpu_weight = 512`, `on_crash = "preserve"`);
+    /// they come last, so they override the defaults above them.
+    pub settings: Vec<String>,
 }
 
 impl TestDomain {
@@ -266,7 +269,14 @@ impl TestDomain {
             memory_mib: 256,
             vcpus: 1,
             extra: format!("console=hvc0 xen.fifo_events=0 rxen.test={action}"),
+            settings: Vec::new(),
         }
+    }
+
+    /// Adds an xl.cfg line.
+    pub fn with(mut self, line: &str) -> Self {
+        self.settings.push(line.to_owned());
+        self
     }
 
     /// The xl.cfg text.
@@ -283,6 +293,9 @@ impl TestDomain {
         let _ = writeln!(cfg, "vcpus = {}", self.vcpus);
         let _ = writeln!(cfg, "on_poweroff = \"destroy\"");
         let _ = writeln!(cfg, "on_crash = \"destroy\"");
+        for line in &self.settings {
+            let _ = writeln!(cfg, "{line}");
+        }
         cfg
     }
 }

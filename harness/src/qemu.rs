@@ -83,6 +83,16 @@ pub struct QemuConfig {
     /// Where to keep the log; `None` means `target/qemu-logs/<name>.log`.
     pub log_path: Option<PathBuf>,
     pub extra_qemu_args: Vec<String>,
+    /// Typed on the serial console, in order: each entry's bytes once the
+    /// console has printed its `after` text (tests of debug keys, input).
+    pub input: Vec<SerialInput>,
+}
+
+/// Bytes to type on the serial console once `after` has appeared.
+#[derive(Clone, Debug)]
+pub struct SerialInput {
+    pub after: String,
+    pub bytes: Vec<u8>,
 }
 
 impl QemuConfig {
@@ -99,6 +109,7 @@ impl QemuConfig {
             echo: false,
             log_path: None,
             extra_qemu_args: Vec::new(),
+            input: Vec::new(),
         }
     }
 
@@ -283,6 +294,8 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
     cmd.args(qemu_args(cfg, bundle.as_deref()))
         .stdin(if cfg.echo {
             Stdio::inherit()
+        } else if !cfg.input.is_empty() {
+            Stdio::piped()
         } else {
             Stdio::null()
         })
@@ -293,7 +306,8 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
     // Drop our copies of the pipe's write end, or the reader never sees EOF.
     drop(cmd);
     let echo = cfg.echo;
-    let pump = thread::spawn(move || pump(reader, log_file, echo));
+    let typist = Typist { stdin: child.stdin.take(), pending: cfg.input.clone() };
+    let pump = thread::spawn(move || pump(reader, log_file, echo, typist));
 
     let exit = wait(&mut child, cfg.timeout)?;
     let elapsed = start.elapsed();
@@ -339,7 +353,29 @@ fn write_module_bundle(cfg: &QemuConfig) -> Result<PathBuf> {
 
 /// Copies QEMU's output to the log file (unbuffered, so it is on disk at
 /// once), to our stdout when echoing, and into memory for the assertions.
-fn pump(mut from: impl Read, mut log: File, echo: bool) -> Result<Vec<u8>> {
+/// Types the configured input when its trigger text has been printed.
+struct Typist {
+    stdin: Option<std::process::ChildStdin>,
+    pending: Vec<SerialInput>,
+}
+
+impl Typist {
+    fn check(&mut self, output: &[u8]) {
+        while let Some(next) = self.pending.first() {
+            let seen = String::from_utf8_lossy(output).contains(next.after.as_str());
+            if !seen {
+                return;
+            }
+            if let Some(stdin) = self.stdin.as_mut() {
+                // A closed stdin (QEMU gone) just means nobody listens.
+                let _ = stdin.write_all(&next.bytes).and_then(|()| stdin.flush());
+            }
+            self.pending.remove(0);
+        }
+    }
+}
+
+fn pump(mut from: impl Read, mut log: File, echo: bool, mut typist: Typist) -> Result<Vec<u8>> {
     let mut all = Vec::new();
     let mut buf = [0; 4096];
     loop {
@@ -357,6 +393,7 @@ fn pump(mut from: impl Read, mut log: File, echo: bool) -> Result<Vec<u8>> {
             let _ = out.write_all(chunk).and_then(|()| out.flush());
         }
         all.extend_from_slice(chunk);
+        typist.check(&all);
     }
 }
 

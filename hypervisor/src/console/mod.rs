@@ -101,11 +101,28 @@ pub fn poll_input() {
         }
         CTRL_A_COUNT.store(0, Ordering::Relaxed);
         let target = INPUT_TARGET.load(Ordering::Relaxed);
+        if target == 0 {
+            debug_key(byte);
+            continue;
+        }
         if let Some(dom) = crate::domain::all().into_iter().find(|d| d.id == target) {
             if dom.console.push_input(byte) {
                 dom.set_pending(dom.console.port);
             }
         }
+    }
+}
+
+/// Xen-style debug keys, typed while input goes to the hypervisor.
+fn debug_key(key: u8) {
+    match key {
+        b'q' => crate::domain::dump_domains(),
+        b'r' => crate::sched::dump_run_queues(),
+        b'h' | b'?' => {
+            crate::println!("rxen: debug keys: 'q' domains, 'r' run queues, 'h' this help");
+            crate::println!("rxen: Ctrl-A three times switches serial input between rxen and the domains");
+        }
+        _ => {}
     }
 }
 

@@ -84,9 +84,14 @@ impl KernelCache {
     }
 }
 
-/// Builds `config` again after its domain `old` ended with `restart`.
-pub fn restart(old: &Domain) -> Result<(), String> {
+/// Marks a restart as coming, so no CPU powers the machine off meanwhile.
+pub fn announce_restart() {
     RESTARTS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Builds `config` again after its domain `old` ended with `restart`
+/// (after [`announce_restart`]).
+pub fn restart(old: &Domain) -> Result<(), String> {
     let result = build(old.config.clone(), super::allocate_id(), &mut KernelCache::default());
     RESTARTS.fetch_sub(1, Ordering::SeqCst);
     match result {

@@ -33,6 +33,8 @@ pub enum DomainState {
     Running = 0,
     ShuttingDown = 1,
     Destroyed = 2,
+    /// Ended with `preserve`: kept, paused, for inspection.
+    Preserved = 3,
 }
 
 pub struct Domain {
@@ -75,16 +77,26 @@ pub fn all() -> Vec<Arc<Domain>> {
     DOMAINS.lock().clone()
 }
 
-pub fn count() -> usize {
-    DOMAINS.lock().len()
-}
-
 impl Domain {
     pub fn state(&self) -> DomainState {
         match self.state.load(Ordering::SeqCst) {
             0 => DomainState::Running,
             1 => DomainState::ShuttingDown,
+            3 => DomainState::Preserved,
             _ => DomainState::Destroyed,
+        }
+    }
+
+    pub fn state_name(&self) -> &'static str {
+        match self.state() {
+            DomainState::Running => "running",
+            DomainState::ShuttingDown => "shutting down",
+            DomainState::Destroyed => "destroyed",
+            DomainState::Preserved => match self.shutdown_reason() {
+                Some(ShutdownReason::Crash) => "crashed",
+                Some(ShutdownReason::Reboot) => "rebooted",
+                _ => "shut down",
+            },
         }
     }
 
@@ -129,44 +141,84 @@ impl Domain {
     }
 }
 
-/// Destroys `domain` if it is shutting down and none of its vCPUs is on a
-/// physical CPU any more. Called by each CPU after it leaves a vCPU.
+/// Finishes a domain that is shutting down once none of its vCPUs is on a
+/// physical CPU any more (each CPU calls this after leaving a vCPU):
+/// destroy it (every frame back to the allocator), keep it for inspection
+/// (`preserve`), and/or start it again (`restart`), as configured.
 pub fn reap(domain: &Arc<Domain>) {
     if domain.state() != DomainState::ShuttingDown || domain.vcpus.iter().any(|v| v.on_cpu()) {
         return;
     }
-    if domain.state.compare_exchange(1, 2, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+    let action = domain.action();
+    let next = if action == Action::Preserve { 3 } else { 2 };
+    if domain.state.compare_exchange(1, next, Ordering::SeqCst, Ordering::SeqCst).is_err() {
         return;
     }
-    let remaining = {
-        let mut list = DOMAINS.lock();
-        list.retain(|d| !Arc::ptr_eq(d, domain));
-        list.len()
-    };
-    let action = domain.action();
-    // The memory goes when the last reference goes; the registry held one,
-    // run queues and timers hold none of a dead domain's vCPUs for long.
-    // Free the guest's frames now, whoever still holds the Arc.
-    // Wait out any CPU still setting an event pending in this domain.
+    log_statistics(domain);
+    let restart = matches!(action, Action::Restart | Action::RenameRestart);
+    if restart {
+        builder::announce_restart();
+    }
+    if action == Action::Preserve {
+        crate::println!("rxen: d{} preserved for inspection ({} kept, 'q' lists it)", domain.id, domain.name);
+    } else {
+        destroy(domain);
+    }
+    if restart {
+        crate::println!("rxen: restarting {} (configured action: restart)", domain.name);
+        let _ = builder::restart(domain);
+    }
+    if running_count() == 0 && !builder::restart_pending() {
+        crate::println!("rxen: no domains left, powering off");
+        dump_domains();
+        crate::arch::power::power_off(true);
+    }
+}
+
+fn destroy(domain: &Arc<Domain>) {
+    DOMAINS.lock().retain(|d| !Arc::ptr_eq(d, domain));
+    // Wait out any CPU still setting an event pending in this domain, then
+    // free the guest's frames now, whoever still holds the Arc.
     drop(domain.events.lock());
     let freed = core::mem::replace(&mut *domain.memory.lock(), GuestMemory::empty());
     drop(freed);
+    crate::println!("rxen: d{} destroyed, memory returned", domain.id);
+    let (_, free) = crate::mm::frames::stats();
+    crate::println!("rxen: free memory {} MiB", (free * 4096) >> 20);
+}
+
+fn log_statistics(domain: &Domain) {
     for v in &domain.vcpus {
         let cpu_ms = v.cpu_time.load(Ordering::Relaxed) / 1_000_000;
         let exits = v.inner.lock().exit_counts;
         log::info!("d{}v{}: {} ms on CPU, {}", domain.id, v.id, cpu_ms, exits);
     }
-    crate::println!("rxen: d{} destroyed, memory returned", domain.id);
-    let (_, free) = crate::mm::frames::stats();
-    crate::println!("rxen: free memory {} MiB", (free * 4096) >> 20);
-    if action == Action::Restart {
-        crate::println!("rxen: restarting {} (on_reboot/on_crash = restart)", domain.name);
-        if builder::restart(domain).is_ok() {
-            return;
+}
+
+/// Domains still running (not preserved corpses).
+pub fn running_count() -> usize {
+    DOMAINS.lock().iter().filter(|d| d.state() != DomainState::Preserved).count()
+}
+
+/// The domain list with state and CPU time (debug key 'q').
+pub fn dump_domains() {
+    crate::println!("rxen: domains:");
+    crate::println!("rxen:   id name             state        vcpus  memory  cpu time");
+    for d in all() {
+        let cpu_ns: u64 = d.vcpus.iter().map(|v| v.cpu_time.load(Ordering::Relaxed)).sum();
+        let ram = d.memory.lock().ram_bytes();
+        crate::println!(
+            "rxen:   d{:<2} {:<16} {:<12} {:>5} {:>5} MiB {:>6}.{:03} s",
+            d.id,
+            d.name,
+            d.state_name(),
+            d.vcpus.len(),
+            ram >> 20,
+            cpu_ns / 1_000_000_000,
+            (cpu_ns / 1_000_000) % 1000
+        );
+        for v in &d.vcpus {
+            crate::println!("rxen:       v{} {:?} on cpu{}", v.id, v.state(), v.pcpu.load(Ordering::Relaxed));
         }
-    }
-    if remaining == 0 && !builder::restart_pending() {
-        crate::println!("rxen: no domains left, powering off");
-        crate::arch::power::power_off(true);
     }
 }

@@ -60,6 +60,24 @@ pub fn kick(vcpu: &Arc<Vcpu>) {
     }
 }
 
+/// The run queues and what each CPU runs (debug key 'r').
+pub fn dump_run_queues() {
+    let cpus = crate::arch::smp::cpus_online();
+    crate::println!("rxen: run queues:");
+    for cpu in 0..cpus {
+        let running = crate::domain::all()
+            .iter()
+            .flat_map(|d| d.vcpus.iter().cloned())
+            .find(|v| v.on_cpu() && v.pcpu.load(Ordering::Relaxed) as usize == cpu);
+        match running {
+            Some(v) => crate::println!("rxen:   cpu{cpu}: running d{}v{}", v.domain_id, v.id),
+            None => crate::println!("rxen:   cpu{cpu}: idle"),
+        }
+    }
+    let queue: alloc::vec::Vec<_> = RUN_QUEUE.lock().iter().map(|v| (v.domain_id, v.id)).collect();
+    crate::println!("rxen:   waiting: {:?}", queue);
+}
+
 /// Every physical CPU ends up here once the machine is set up.
 pub fn run_forever() -> ! {
     let me = percpu::cpu_index();

@@ -169,6 +169,9 @@ static NEXT_GLOBAL: [core::sync::atomic::AtomicU64; percpu::MAX_CPUS] =
 /// Fires the timers (and poll timeouts) of vCPUs that are not running and
 /// whose deadline passed; returns the earliest deadline still pending.
 pub fn fire_expired_timers() -> u64 {
+    if percpu::cpu_index() == 0 {
+        crate::console::poll_input();
+    }
     let now = time::now_ns();
     let mut earliest = u64::MAX;
     for dom in domain::all() {

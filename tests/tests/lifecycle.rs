@@ -1,0 +1,48 @@
+//! Multi-vCPU guests, lifecycle actions (preserve, restart) and the
+//! hypervisor's debug keys, with real Debian guests.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use rxen_harness::TestDomain;
+
+#[test]
+fn a_two_vcpu_guest_sees_two_cpus() {
+    let guest = TestDomain { vcpus: 2, ..TestDomain::linux("smp", "nproc") };
+    let r = boot("smp-nproc", &[guest], Duration::from_secs(150));
+    r.assert_contains("(d1) RXEN-NPROC 2");
+    r.assert_in_order(&["(d1) RXEN-NPROC 2", "rxen: d1 powered off"]);
+    assert_all_gone(&r);
+}
+
+#[test]
+fn a_preserved_crash_stays_listed() {
+    let guest = TestDomain::linux("keeper", "crash").with("on_crash = \"preserve\"");
+    let r = boot("preserve", &[guest], Duration::from_secs(150));
+    r.assert_in_order(&[
+        "rxen: d1 crashed",
+        "rxen: d1 preserved for inspection",
+        "rxen: no domains left, powering off",
+        "rxen: domains:",
+    ]);
+    // Still listed, as crashed, when the machine powers off.
+    let listed = r.log.lines().any(|l| l.contains("d1 ") && l.contains("keeper") && l.contains("crashed"));
+    if !listed {
+        r.fail("the preserved domain is not in the domain list as crashed");
+    }
+    r.assert_exit(rxen_harness::Exit::Success);
+}
+
+#[test]
+fn debug_keys_dump_domains_and_run_queues() {
+    let guest = TestDomain::linux("watched", "sleep=4");
+    let mut qemu = machine("debug-keys", Duration::from_secs(150));
+    // Input goes to the hypervisor until Ctrl-A is pressed three times.
+    qemu.input = vec![typing("(d1) RXEN-MARKER", b"q"), typing("rxen: domains:", b"r")];
+    let r = boot_on("debug-keys", qemu, &[guest]);
+    r.assert_in_order(&["rxen: domains:", "watched", "rxen: run queues:", "rxen:   cpu0"]);
+    r.assert_contains("(d1) RXEN-SLEPT");
+    assert_all_gone(&r);
+}
