@@ -25,7 +25,10 @@ pub fn handle(vector: u8) {
             cpu.ipis_received.fetch_add(1, Ordering::SeqCst);
             // Answer the boot CPU, which counts the replies.
             if percpu::cpu_index() != 0 {
-                apic::send_ipi(percpu::cpu(0).apic_id.load(Ordering::Relaxed), interrupts::VECTOR_TEST_IPI);
+                apic::send_ipi(
+                    percpu::cpu(0).apic_id.load(Ordering::Relaxed),
+                    interrupts::VECTOR_TEST_IPI,
+                );
             }
         }
         // A kick only needs to end a guest's run or an idle HLT.

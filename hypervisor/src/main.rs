@@ -50,9 +50,18 @@ pub fn main(boot: &BootInfo) -> ! {
     for issue in cmdline.issues() {
         log::warn!("command line: {issue}");
     }
-    log::info!("TSC runs at {}.{:03} MHz", tsc_hz / 1_000_000, (tsc_hz / 1000) % 1000);
+    log::info!(
+        "TSC runs at {}.{:03} MHz",
+        tsc_hz / 1_000_000,
+        (tsc_hz / 1000) % 1000
+    );
     for (i, module) in boot.modules().iter().enumerate() {
-        println!("rxen: module {i}: \"{}\" {} bytes at {:#x}", module.name(), module.len, module.start);
+        println!(
+            "rxen: module {i}: \"{}\" {} bytes at {:#x}",
+            module.name(),
+            module.len,
+            module.start
+        );
     }
 
     mm::init(boot);
@@ -105,7 +114,11 @@ fn enable_virtualization() -> Result<(), arch::svm::SvmError> {
     log::info!(
         "SVM: nested paging, {} ASIDs, NRIP save {}",
         features.asids,
-        if features.nrip_save { "yes" } else { "no (instruction lengths decoded by rxen)" }
+        if features.nrip_save {
+            "yes"
+        } else {
+            "no (instruction lengths decoded by rxen)"
+        }
     );
     arch::svm::init_this_cpu(&mut alloc)?;
     SVM_OK.store(true, Ordering::SeqCst);
@@ -120,7 +133,11 @@ fn start_cpus(boot: &BootInfo) {
     apic::init_global(&mut ZeroedFrames);
     apic::init_this_cpu();
     percpu::this_cpu().online.store(true, Ordering::SeqCst);
-    log::info!("local APIC in {} mode, timer {}", apic::mode_name(), apic::timer_mode_name());
+    log::info!(
+        "local APIC in {} mode, timer {}",
+        apic::mode_name(),
+        apic::timer_mode_name()
+    );
     let platform = match arch::acpi::discover(boot.rsdp()) {
         Ok(platform) => platform,
         Err(e) => {
@@ -133,7 +150,11 @@ fn start_cpus(boot: &BootInfo) {
         power::set_soft_off(port, value);
     }
     if platform.cpus_ignored > 0 {
-        log::warn!("{} CPUs beyond the supported {} left parked", platform.cpus_ignored, percpu::MAX_CPUS);
+        log::warn!(
+            "{} CPUs beyond the supported {} left parked",
+            platform.cpus_ignored,
+            percpu::MAX_CPUS
+        );
     }
     smp::install_trampoline(&mut ZeroedFrames);
     let me = apic::current_id();
@@ -166,14 +187,21 @@ fn check_timers_and_ipis() {
     let replies = || percpu::cpu(0).ipis_received.load(Ordering::SeqCst);
     let mut answered = 0;
     for i in 1..cpus {
-        apic::send_ipi(percpu::cpu(i).apic_id.load(Ordering::Relaxed), interrupts::VECTOR_TEST_IPI);
+        apic::send_ipi(
+            percpu::cpu(i).apic_id.load(Ordering::Relaxed),
+            interrupts::VECTOR_TEST_IPI,
+        );
         if wait_for(|| replies() >= i as u64, 1_000_000_000) {
             answered += 1;
         } else {
             log::error!("cpu{i} did not answer an IPI");
         }
     }
-    println!("rxen: IPIs answered by {} of {} other CPUs", answered, cpus - 1);
+    println!(
+        "rxen: IPIs answered by {} of {} other CPUs",
+        answered,
+        cpus - 1
+    );
     let ticking = |i: usize| percpu::cpu(i).timer_ticks.load(Ordering::Relaxed) >= 3;
     if wait_for(|| (0..cpus).all(ticking), 5_000_000_000) {
         println!("rxen: timer ticking on all {} CPUs", cpus);

@@ -21,7 +21,11 @@ static MODULES: TicketLock<Vec<BootModule>> = TicketLock::new(Vec::new());
 pub fn init(boot: &BootInfo) {
     let mut list = MODULES.lock();
     for m in boot.modules() {
-        list.push(BootModule { name: String::from(m.name()), start: m.start, len: m.len });
+        list.push(BootModule {
+            name: String::from(m.name()),
+            start: m.start,
+            len: m.len,
+        });
     }
 }
 
@@ -36,5 +40,10 @@ pub fn get(name: &str) -> Option<&'static [u8]> {
 
 /// Names of the modules whose name ends with `suffix`, in boot order.
 pub fn names_ending_with(suffix: &str) -> Vec<String> {
-    MODULES.lock().iter().filter(|m| m.name.ends_with(suffix)).map(|m| m.name.clone()).collect()
+    MODULES
+        .lock()
+        .iter()
+        .filter(|m| m.name.ends_with(suffix))
+        .map(|m| m.name.clone())
+        .collect()
 }

@@ -46,8 +46,12 @@ fn deliver(target: &Arc<Vcpu>, ipi: IpiRequest) {
             target.init_received.store(true, Ordering::SeqCst);
         }
         IpiRequest::Startup { vector, .. } => {
-            if target.init_received.swap(false, Ordering::SeqCst) && target.state() == RunState::Down {
-                target.sipi_vector.store(u32::from(vector) | 0x100, Ordering::SeqCst);
+            if target.init_received.swap(false, Ordering::SeqCst)
+                && target.state() == RunState::Down
+            {
+                target
+                    .sipi_vector
+                    .store(u32::from(vector) | 0x100, Ordering::SeqCst);
                 if target.transition(RunState::Down, RunState::Runnable) {
                     crate::sched::enqueue(target.clone());
                 }

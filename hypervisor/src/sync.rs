@@ -18,12 +18,17 @@ pub struct TicketLockGuard<'a, T> {
 
 impl<T> TicketLock<T> {
     pub const fn new(value: T) -> Self {
-        Self { inner: spin::mutex::TicketMutex::new(value) }
+        Self {
+            inner: spin::mutex::TicketMutex::new(value),
+        }
     }
 
     pub fn lock(&self) -> TicketLockGuard<'_, T> {
         let interrupts_were_enabled = arch::interrupts_disable_save();
-        TicketLockGuard { guard: Some(self.inner.lock()), interrupts_were_enabled }
+        TicketLockGuard {
+            guard: Some(self.inner.lock()),
+            interrupts_were_enabled,
+        }
     }
 
     /// Access without taking the lock.

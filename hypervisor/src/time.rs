@@ -41,7 +41,10 @@ pub fn pvclock_scale() -> PvclockScale {
         mul <<= 1;
         shift -= 1;
     }
-    PvclockScale { mul: mul as u32, shift }
+    PvclockScale {
+        mul: mul as u32,
+        shift,
+    }
 }
 
 /// One consistent (TSC, system time) pair.

@@ -24,7 +24,11 @@ pub struct GuestConsole {
 
 impl GuestConsole {
     pub fn new(ring_pa: u64, port: u32) -> Self {
-        Self { ring_pa, port, line: TicketLock::new(Vec::new()) }
+        Self {
+            ring_pa,
+            port,
+            line: TicketLock::new(Vec::new()),
+        }
     }
 
     fn index(&self, offset: usize) -> &AtomicU32 {
@@ -49,7 +53,8 @@ impl GuestConsole {
         while len > 0 {
             for i in 0..len {
                 // SAFETY: `start + i` < OUT_SIZE inside the out[] array.
-                let byte = unsafe { *phys_to_virt(self.ring_pa).add(ring::OUT + (start + i) as usize) };
+                let byte =
+                    unsafe { *phys_to_virt(self.ring_pa).add(ring::OUT + (start + i) as usize) };
                 push_byte(&mut line, byte, domid);
             }
             consumed += len;
@@ -59,7 +64,8 @@ impl GuestConsole {
             }
         }
         fence(Ordering::SeqCst);
-        self.index(ring::OUT_CONS).store(cons.wrapping_add(consumed), Ordering::Release);
+        self.index(ring::OUT_CONS)
+            .store(cons.wrapping_add(consumed), Ordering::Release);
     }
 
     /// Prints a partial last line (at shutdown).
@@ -90,7 +96,8 @@ impl GuestConsole {
         // SAFETY: index masked into the 1 KiB in[] array of the ring page.
         unsafe { *phys_to_virt(self.ring_pa).add(ring::IN + (prod % IN_SIZE) as usize) = byte };
         fence(Ordering::SeqCst);
-        self.index(ring::IN_PROD).store(prod.wrapping_add(1), Ordering::Release);
+        self.index(ring::IN_PROD)
+            .store(prod.wrapping_add(1), Ordering::Release);
         true
     }
 }

@@ -75,7 +75,14 @@ pub fn print_line(args: fmt::Arguments) {
 pub fn print_guest_line(domid: u16, text: &str) {
     let ns = arch::time::since_boot_ns();
     with_serial(|w| {
-        let _ = writeln!(w, "[{:5}.{:06}] (d{}) {}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1000, domid, text);
+        let _ = writeln!(
+            w,
+            "[{:5}.{:06}] (d{}) {}",
+            ns / 1_000_000_000,
+            (ns % 1_000_000_000) / 1000,
+            domid,
+            text
+        );
     });
 }
 
@@ -120,7 +127,9 @@ fn debug_key(key: u8) {
         b'r' => crate::sched::dump_run_queues(),
         b'h' | b'?' => {
             crate::println!("rxen: debug keys: 'q' domains, 'r' run queues, 'h' this help");
-            crate::println!("rxen: Ctrl-A three times switches serial input between rxen and the domains");
+            crate::println!(
+                "rxen: Ctrl-A three times switches serial input between rxen and the domains"
+            );
         }
         _ => {}
     }

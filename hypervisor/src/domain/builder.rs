@@ -24,7 +24,7 @@ use crate::sync::TicketLock;
 
 use super::memory::{GuestMemory, MemoryError, PAGE};
 use super::vcpu::{RunState, Vcpu, VcpuInner};
-use super::{Domain, DomId, NR_PARAMS};
+use super::{DomId, Domain, NR_PARAMS};
 
 /// Builds in flight for restarts (the machine must not power off then).
 static RESTARTS: AtomicUsize = AtomicUsize::new(0);
@@ -74,11 +74,16 @@ pub struct KernelCache {
 }
 
 impl KernelCache {
-    fn load(&mut self, name: &str, bytes: &[u8]) -> Result<Arc<rxen_kernel_loader::KernelImage>, String> {
+    fn load(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<Arc<rxen_kernel_loader::KernelImage>, String> {
         if let Some((_, image)) = self.images.iter().find(|(n, _)| n == name) {
             return Ok(image.clone());
         }
-        let image = Arc::new(rxen_kernel_loader::load(bytes).map_err(|e| format!("kernel '{name}': {e}"))?);
+        let image =
+            Arc::new(rxen_kernel_loader::load(bytes).map_err(|e| format!("kernel '{name}': {e}"))?);
         self.images.push((String::from(name), image.clone()));
         Ok(image)
     }
@@ -92,7 +97,11 @@ pub fn announce_restart() {
 /// Builds `config` again after its domain `old` ended with `restart`
 /// (after [`announce_restart`]).
 pub fn restart(old: &Domain) -> Result<(), String> {
-    let result = build(old.config.clone(), super::allocate_id(), &mut KernelCache::default());
+    let result = build(
+        old.config.clone(),
+        super::allocate_id(),
+        &mut KernelCache::default(),
+    );
     RESTARTS.fetch_sub(1, Ordering::SeqCst);
     match result {
         Ok(domain) => {
@@ -127,15 +136,27 @@ fn start(domain: Arc<Domain>) {
 }
 
 /// Everything that can go wrong, as a sentence naming what to fix.
-pub fn build(config: DomainConfig, id: DomId, kernels: &mut KernelCache) -> Result<Arc<Domain>, String> {
+pub fn build(
+    config: DomainConfig,
+    id: DomId,
+    kernels: &mut KernelCache,
+) -> Result<Arc<Domain>, String> {
     if config.kind != DomainKind::Pvh {
-        return Err(format!("type {:?} is not supported yet: use type = \"pvh\"", config.kind));
+        return Err(format!(
+            "type {:?} is not supported yet: use type = \"pvh\"",
+            config.kind
+        ));
     }
-    let kernel_bytes = crate::modules::get(&config.kernel)
-        .ok_or_else(|| format!("kernel '{}' not found among the boot modules", config.kernel))?;
+    let kernel_bytes = crate::modules::get(&config.kernel).ok_or_else(|| {
+        format!(
+            "kernel '{}' not found among the boot modules",
+            config.kernel
+        )
+    })?;
     let initrd = match &config.ramdisk {
         Some(name) => Some(
-            crate::modules::get(name).ok_or_else(|| format!("ramdisk '{name}' not found among the boot modules"))?,
+            crate::modules::get(name)
+                .ok_or_else(|| format!("ramdisk '{name}' not found among the boot modules"))?,
         ),
         None => None,
     };
@@ -156,20 +177,28 @@ pub fn build(config: DomainConfig, id: DomId, kernels: &mut KernelCache) -> Resu
     let mut memory = GuestMemory::new().map_err(mem_err)?;
     // The first MiB is all backed (as on Xen), though the e820 reserves
     // its top: Linux reads the BIOS data areas there while it boots.
-    memory.populate(0, layout::HIGH_RAM_START).map_err(mem_err)?;
+    memory
+        .populate(0, layout::HIGH_RAM_START)
+        .map_err(mem_err)?;
     let high = plan.ram()[1];
     memory.populate(high.start, high.end).map_err(mem_err)?;
     for seg in &image.segments {
-        memory.write(seg.paddr, &seg.data).map_err(|_| "kernel segment outside RAM".to_string())?;
+        memory
+            .write(seg.paddr, &seg.data)
+            .map_err(|_| "kernel segment outside RAM".to_string())?;
     }
     drop(image);
     if let (Some(bytes), Some(range)) = (initrd, plan.initrd()) {
         memory.write(range.start, bytes).map_err(mem_err)?;
     }
-    memory.write(plan.start_info_gpa(), &plan.start_info_page()).map_err(mem_err)?;
+    memory
+        .write(plan.start_info_gpa(), &plan.start_info_page())
+        .map_err(mem_err)?;
     place_pages(&mut memory, plan.acpi(), &plan.acpi_tables())?;
     let console_pa = memory.alloc_frame().map_err(mem_err)?;
-    memory.map(plan.console_gfn() * PAGE, console_pa, Access::ReadWrite).map_err(mem_err)?;
+    memory
+        .map(plan.console_gfn() * PAGE, console_pa, Access::ReadWrite)
+        .map_err(mem_err)?;
     let shared_info_pa = memory.alloc_frame().map_err(mem_err)?;
     assemble(id, config, memory, &plan, entry, console_pa, shared_info_pa)
 }
@@ -184,7 +213,9 @@ fn assemble(
     shared_info_pa: u64,
 ) -> Result<Arc<Domain>, String> {
     let mut events = EventChannels::new();
-    let console_port = events.alloc_hypervisor().map_err(|_| "no event channel for the console".to_string())?;
+    let console_port = events
+        .alloc_hypervisor()
+        .map_err(|_| "no event channel for the console".to_string())?;
     let mut params = [0u64; NR_PARAMS];
     params[hvm::HVM_PARAM_CONSOLE_PFN as usize] = plan.console_gfn();
     params[hvm::HVM_PARAM_CONSOLE_EVTCHN as usize] = u64::from(console_port);
@@ -198,7 +229,6 @@ fn assemble(
         inners.push(VcpuInner {
             arch,
             lapic,
-            vcpu_info_registered: false,
             poll_ports: Vec::new(),
             mtrr_def_type: 0xC06,
             npt_seen: 0,
@@ -252,7 +282,12 @@ fn place_pages(memory: &mut GuestMemory, range: GpaRange, bytes: &[u8]) -> Resul
 
 fn kernel_extent(image: &rxen_kernel_loader::KernelImage) -> GpaRange {
     let start = image.segments.iter().map(|s| s.paddr).min().unwrap_or(0);
-    let end = image.segments.iter().map(|s| s.paddr + s.mem_size).max().unwrap_or(0);
+    let end = image
+        .segments
+        .iter()
+        .map(|s| s.paddr + s.mem_size)
+        .max()
+        .unwrap_or(0);
     GpaRange::new(start, end)
 }
 

@@ -17,7 +17,12 @@ pub fn virt_to_phys(mem: &GuestMemory, paging: PagingState, gva: u64) -> Result<
     guest_paging::translate(paging, gva, &read_u64, &read_u32).ok_or(errno::EFAULT)
 }
 
-pub fn read(mem: &GuestMemory, paging: PagingState, mut gva: u64, mut buf: &mut [u8]) -> Result<(), Errno> {
+pub fn read(
+    mem: &GuestMemory,
+    paging: PagingState,
+    mut gva: u64,
+    mut buf: &mut [u8],
+) -> Result<(), Errno> {
     while !buf.is_empty() {
         let gpa = virt_to_phys(mem, paging, gva)?;
         let n = ((PAGE - gva % PAGE) as usize).min(buf.len());
@@ -28,7 +33,12 @@ pub fn read(mem: &GuestMemory, paging: PagingState, mut gva: u64, mut buf: &mut 
     Ok(())
 }
 
-pub fn write(mem: &GuestMemory, paging: PagingState, mut gva: u64, mut data: &[u8]) -> Result<(), Errno> {
+pub fn write(
+    mem: &GuestMemory,
+    paging: PagingState,
+    mut gva: u64,
+    mut data: &[u8],
+) -> Result<(), Errno> {
     while !data.is_empty() {
         let gpa = virt_to_phys(mem, paging, gva)?;
         let n = ((PAGE - gva % PAGE) as usize).min(data.len());
@@ -43,12 +53,21 @@ pub fn write(mem: &GuestMemory, paging: PagingState, mut gva: u64, mut data: &[u
 }
 
 /// Copies a `T` in from the guest (any byte pattern is a valid `T`).
-pub fn read_obj<T: FromBytes + IntoBytes>(mem: &GuestMemory, paging: PagingState, gva: u64) -> Result<T, Errno> {
+pub fn read_obj<T: FromBytes + IntoBytes>(
+    mem: &GuestMemory,
+    paging: PagingState,
+    gva: u64,
+) -> Result<T, Errno> {
     let mut value = T::new_zeroed();
     read(mem, paging, gva, value.as_mut_bytes())?;
     Ok(value)
 }
 
-pub fn write_obj<T: IntoBytes + Immutable>(mem: &GuestMemory, paging: PagingState, gva: u64, value: &T) -> Result<(), Errno> {
+pub fn write_obj<T: IntoBytes + Immutable>(
+    mem: &GuestMemory,
+    paging: PagingState,
+    gva: u64,
+    value: &T,
+) -> Result<(), Errno> {
     write(mem, paging, gva, value.as_bytes())
 }

@@ -31,14 +31,20 @@ pub struct GuestMemory {
 impl GuestMemory {
     pub fn new() -> Result<Self, MemoryError> {
         let root = frames::alloc_zeroed(0).map_err(|_| MemoryError::OutOfMemory)?;
-        let mut owned = Vec::new();
-        owned.push((root, 0));
-        Ok(Self { npt: NestedPageTable::new(root), owned, ram_bytes: 0 })
+        Ok(Self {
+            npt: NestedPageTable::new(root),
+            owned: alloc::vec![(root, 0)],
+            ram_bytes: 0,
+        })
     }
 
     /// Holds nothing (what a destroyed domain keeps).
     pub fn empty() -> Self {
-        Self { npt: NestedPageTable::new(0), owned: Vec::new(), ram_bytes: 0 }
+        Self {
+            npt: NestedPageTable::new(0),
+            owned: Vec::new(),
+            ram_bytes: 0,
+        }
     }
 
     pub fn npt_root(&self) -> u64 {
@@ -54,7 +60,11 @@ impl GuestMemory {
         let mut gpa = start;
         while gpa < end {
             let big = 1u64 << (BIG_ORDER + 12);
-            let order = if gpa % big == 0 && end - gpa >= big { BIG_ORDER } else { 0 };
+            let order = if gpa.is_multiple_of(big) && end - gpa >= big {
+                BIG_ORDER
+            } else {
+                0
+            };
             let pa = frames::alloc_zeroed(order).map_err(|_| MemoryError::OutOfMemory)?;
             self.owned.push((pa, order));
             if order == BIG_ORDER {
@@ -83,7 +93,9 @@ impl GuestMemory {
             owned.push((frame, 0));
             Some(frame)
         };
-        self.npt.map(gpa, pa, access, &mut table_frame).map_err(npt_error)
+        self.npt
+            .map(gpa, pa, access, &mut table_frame)
+            .map_err(npt_error)
     }
 
     /// Maps a 2 MiB block of RAM with one nested-table entry (fewer table
@@ -95,7 +107,9 @@ impl GuestMemory {
             owned.push((frame, 0));
             Some(frame)
         };
-        self.npt.map_2m(gpa, pa, Access::ReadWrite, &mut table_frame).map_err(npt_error)
+        self.npt
+            .map_2m(gpa, pa, Access::ReadWrite, &mut table_frame)
+            .map_err(npt_error)
     }
 
     /// Machine address behind guest-physical `gpa`.

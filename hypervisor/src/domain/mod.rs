@@ -107,7 +107,11 @@ impl Domain {
     /// Ends the domain for `reason` (once): stops its vCPUs; the last
     /// physical CPU to leave one of them destroys it.
     pub fn shutdown(&self, reason: ShutdownReason) {
-        if self.state.compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+        if self
+            .state
+            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_err()
+        {
             return;
         }
         self.shutdown_reason.store(reason as u32, Ordering::SeqCst);
@@ -151,7 +155,11 @@ pub fn reap(domain: &Arc<Domain>) {
     }
     let action = domain.action();
     let next = if action == Action::Preserve { 3 } else { 2 };
-    if domain.state.compare_exchange(1, next, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+    if domain
+        .state
+        .compare_exchange(1, next, Ordering::SeqCst, Ordering::SeqCst)
+        .is_err()
+    {
         return;
     }
     log_statistics(domain);
@@ -160,12 +168,19 @@ pub fn reap(domain: &Arc<Domain>) {
         builder::announce_restart();
     }
     if action == Action::Preserve {
-        crate::println!("rxen: d{} preserved for inspection ({} kept, 'q' lists it)", domain.id, domain.name);
+        crate::println!(
+            "rxen: d{} preserved for inspection ({} kept, 'q' lists it)",
+            domain.id,
+            domain.name
+        );
     } else {
         destroy(domain);
     }
     if restart {
-        crate::println!("rxen: restarting {} (configured action: restart)", domain.name);
+        crate::println!(
+            "rxen: restarting {} (configured action: restart)",
+            domain.name
+        );
         let _ = builder::restart(domain);
     }
     if running_count() == 0 && !builder::restart_pending() {
@@ -197,7 +212,11 @@ fn log_statistics(domain: &Domain) {
 
 /// Domains still running (not preserved corpses).
 pub fn running_count() -> usize {
-    DOMAINS.lock().iter().filter(|d| d.state() != DomainState::Preserved).count()
+    DOMAINS
+        .lock()
+        .iter()
+        .filter(|d| d.state() != DomainState::Preserved)
+        .count()
 }
 
 /// The domain list with state and CPU time (debug key 'q').
@@ -205,7 +224,11 @@ pub fn dump_domains() {
     crate::println!("rxen: domains:");
     crate::println!("rxen:   id name             state        vcpus  memory  cpu time");
     for d in all() {
-        let cpu_ns: u64 = d.vcpus.iter().map(|v| v.cpu_time.load(Ordering::Relaxed)).sum();
+        let cpu_ns: u64 = d
+            .vcpus
+            .iter()
+            .map(|v| v.cpu_time.load(Ordering::Relaxed))
+            .sum();
         let ram = d.memory.lock().ram_bytes();
         crate::println!(
             "rxen:   d{:<2} {:<16} {:<12} {:>5} {:>5} MiB {:>6}.{:03} s",
@@ -218,7 +241,12 @@ pub fn dump_domains() {
             (cpu_ns / 1_000_000) % 1000
         );
         for v in &d.vcpus {
-            crate::println!("rxen:       v{} {:?} on cpu{}", v.id, v.state(), v.pcpu.load(Ordering::Relaxed));
+            crate::println!(
+                "rxen:       v{} {:?} on cpu{}",
+                v.id,
+                v.state(),
+                v.pcpu.load(Ordering::Relaxed)
+            );
         }
     }
 }

@@ -42,8 +42,6 @@ impl RunState {
 pub struct VcpuInner {
     pub arch: ArchVcpu,
     pub lapic: VirtualLapic,
-    /// Whether its vcpu_info has been moved by VCPUOP_register_vcpu_info.
-    pub vcpu_info_registered: bool,
     /// Ports a SCHEDOP_poll waits on (empty: not polling).
     pub poll_ports: alloc::vec::Vec<u32>,
     pub mtrr_def_type: u64,
@@ -85,7 +83,13 @@ pub struct Vcpu {
 }
 
 impl Vcpu {
-    pub fn new(domain: Weak<Domain>, domain_id: u16, id: u32, inner: VcpuInner, vcpu_info_pa: u64) -> Arc<Self> {
+    pub fn new(
+        domain: Weak<Domain>,
+        domain_id: u16,
+        id: u32,
+        inner: VcpuInner,
+        vcpu_info_pa: u64,
+    ) -> Arc<Self> {
         Arc::new(Self {
             id,
             domain,
@@ -116,7 +120,9 @@ impl Vcpu {
 
     /// Moves from `from` to `to` only if still in `from` (wake-up races).
     pub fn transition(&self, from: RunState, to: RunState) -> bool {
-        self.state.compare_exchange(from as u8, to as u8, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+        self.state
+            .compare_exchange(from as u8, to as u8, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
     }
 
     pub fn on_cpu(&self) -> bool {

@@ -20,8 +20,12 @@ pub const NR_VIRQS: u32 = 24;
 pub enum Binding {
     Free,
     /// Waiting for `remote` to bind it.
-    Unbound { remote: u16 },
-    Virq { virq: u32 },
+    Unbound {
+        remote: u16,
+    },
+    Virq {
+        virq: u32,
+    },
     Ipi,
     /// Served by rxen itself (the PV console backend).
     Hypervisor,
@@ -40,13 +44,21 @@ pub struct EventChannels {
 impl EventChannels {
     pub fn new() -> Self {
         // Port 0 is never valid.
-        let mut ports = Vec::new();
-        ports.push(Port { binding: Binding::Hypervisor, vcpu: 0 });
-        Self { ports }
+        Self {
+            ports: alloc::vec![Port {
+                binding: Binding::Hypervisor,
+                vcpu: 0
+            }],
+        }
     }
 
     fn alloc(&mut self, binding: Binding, vcpu: u32) -> Result<u32, Errno> {
-        if let Some(i) = self.ports.iter().skip(1).position(|p| p.binding == Binding::Free) {
+        if let Some(i) = self
+            .ports
+            .iter()
+            .skip(1)
+            .position(|p| p.binding == Binding::Free)
+        {
             self.ports[i + 1] = Port { binding, vcpu };
             return Ok(i as u32 + 1);
         }
@@ -92,7 +104,10 @@ impl EventChannels {
         if self.ports[port as usize].binding == Binding::Hypervisor {
             return Err(errno::EINVAL);
         }
-        self.ports[port as usize] = Port { binding: Binding::Free, vcpu: 0 };
+        self.ports[port as usize] = Port {
+            binding: Binding::Free,
+            vcpu: 0,
+        };
         Ok(())
     }
 
@@ -114,10 +129,6 @@ impl EventChannels {
             .iter()
             .position(|p| p.binding == Binding::Virq { virq } && p.vcpu == vcpu)
             .map(|i| i as u32)
-    }
-
-    pub fn port_count(&self) -> usize {
-        self.ports.len()
     }
 }
 

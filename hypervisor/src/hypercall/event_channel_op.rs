@@ -72,7 +72,11 @@ fn bind_ipi(call: &mut Call, arg: u64) -> Result<u64, Errno> {
 fn alloc_unbound(call: &mut Call, arg: u64) -> Result<u64, Errno> {
     let mut a: EvtchnAllocUnbound = call.read(arg)?;
     call.check_self(a.dom)?;
-    let remote = if a.remote_dom == rxen_xen_abi::memory::DOMID_SELF { call.dom.id } else { a.remote_dom };
+    let remote = if a.remote_dom == rxen_xen_abi::memory::DOMID_SELF {
+        call.dom.id
+    } else {
+        a.remote_dom
+    };
     a.port = call.dom.events.lock().alloc_unbound(remote)?;
     call.write(arg, &a)?;
     Ok(0)

@@ -9,7 +9,12 @@ use crate::domain::MAX_GRANT_FRAMES;
 
 pub fn call(call: &mut Call) -> Outcome {
     let [cmd, uop, count, ..] = call.args;
-    if count != 1 && matches!(cmd, GNTTABOP_QUERY_SIZE | GNTTABOP_SET_VERSION | GNTTABOP_GET_VERSION) {
+    if count != 1
+        && matches!(
+            cmd,
+            GNTTABOP_QUERY_SIZE | GNTTABOP_SET_VERSION | GNTTABOP_GET_VERSION
+        )
+    {
         return err(errno::EINVAL);
     }
     match cmd {
@@ -55,7 +60,11 @@ pub fn call(call: &mut Call) -> Outcome {
     }
 }
 
-fn write_back<T: zerocopy::IntoBytes + zerocopy::Immutable>(call: &mut Call, gva: u64, value: &T) -> super::Outcome {
+fn write_back<T: zerocopy::IntoBytes + zerocopy::Immutable>(
+    call: &mut Call,
+    gva: u64,
+    value: &T,
+) -> super::Outcome {
     match call.write(gva, value) {
         Ok(()) => ok(0),
         Err(e) => err(e),

@@ -48,9 +48,10 @@ fn set_param(call: &mut Call, arg: u64) -> Result<u64, Errno> {
             }
         }
         // What the builder set up is not the guest's to change.
-        HVM_PARAM_CONSOLE_PFN | HVM_PARAM_CONSOLE_EVTCHN | HVM_PARAM_STORE_PFN | HVM_PARAM_STORE_EVTCHN => {
-            return Err(errno::EPERM)
-        }
+        HVM_PARAM_CONSOLE_PFN
+        | HVM_PARAM_CONSOLE_EVTCHN
+        | HVM_PARAM_STORE_PFN
+        | HVM_PARAM_STORE_EVTCHN => return Err(errno::EPERM),
         _ => {}
     }
     call.dom.params.lock()[i] = param.value;

@@ -42,7 +42,11 @@ fn add_to_physmap(call: &mut Call, arg: u64) -> Result<u64, Errno> {
         XENMAPSPACE_GRANT_TABLE => grant_frame(call, req.idx)?,
         _ => return Err(errno::ENOSYS),
     };
-    call.dom.memory.lock().map(gpa, frame, Access::ReadWrite).map_err(|_| errno::EINVAL)?;
+    call.dom
+        .memory
+        .lock()
+        .map(gpa, frame, Access::ReadWrite)
+        .map_err(|_| errno::EINVAL)?;
     // Every vCPU of the domain must drop stale translations.
     call.dom.npt_generation.fetch_add(1, Ordering::SeqCst);
     if req.space == XENMAPSPACE_SHARED_INFO {
@@ -66,12 +70,17 @@ fn init_shared_info(call: &mut Call) {
 
 /// Grant-table frame `idx` (allocated on first use, up to the maximum).
 fn grant_frame(call: &mut Call, idx: u64) -> Result<u64, Errno> {
-    if idx & u64::from(XENMAPIDX_GRANT_TABLE_STATUS) != 0 || idx >= u64::from(MAX_GRANT_FRAMES) {
+    if idx & XENMAPIDX_GRANT_TABLE_STATUS != 0 || idx >= u64::from(MAX_GRANT_FRAMES) {
         return Err(errno::EINVAL);
     }
     let mut frames = call.dom.grant_frames.lock();
     while frames.len() as u64 <= idx {
-        let pa = call.dom.memory.lock().alloc_frame().map_err(|_| errno::ENOMEM)?;
+        let pa = call
+            .dom
+            .memory
+            .lock()
+            .alloc_frame()
+            .map_err(|_| errno::ENOMEM)?;
         frames.push(pa);
     }
     Ok(frames[idx as usize])

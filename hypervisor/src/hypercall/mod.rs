@@ -93,7 +93,12 @@ pub fn dispatch(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner) -> N
         inner.arch.set_reg(Reg::Rax, errno::EPERM.to_rax());
         return Next::Continue;
     }
-    let mut call = Call { dom, vcpu, inner, args };
+    let mut call = Call {
+        dom,
+        vcpu,
+        inner,
+        args,
+    };
     let (result, next) = match number {
         nr::XEN_VERSION => xen_version::call(&mut call),
         nr::MEMORY_OP => memory_op::call(&mut call),
@@ -106,7 +111,12 @@ pub fn dispatch(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner) -> N
         nr::SET_TIMER_OP => vcpu_op::set_timer_op(&mut call),
         nr::VM_ASSIST => vm_assist(&mut call),
         _ => {
-            log::debug!("d{}: hypercall {} ({}) not implemented", dom.id, number, nr::name(number));
+            log::debug!(
+                "d{}: hypercall {} ({}) not implemented",
+                dom.id,
+                number,
+                nr::name(number)
+            );
             err(errno::ENOSYS)
         }
     };
@@ -121,15 +131,23 @@ pub fn dispatch(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner) -> N
 /// vm_assist: only the runstate update flag (type 5) means anything to an
 /// HVM/PVH guest.
 fn vm_assist(call: &mut Call) -> Outcome {
-    use rxen_xen_abi::hypercall::{VMASST_CMD_DISABLE, VMASST_CMD_ENABLE, VMASST_TYPE_RUNSTATE_UPDATE_FLAG};
+    use rxen_xen_abi::hypercall::{
+        VMASST_CMD_DISABLE, VMASST_CMD_ENABLE, VMASST_TYPE_RUNSTATE_UPDATE_FLAG,
+    };
     let [cmd, kind, ..] = call.args;
     if kind != VMASST_TYPE_RUNSTATE_UPDATE_FLAG {
         return err(errno::EINVAL);
     }
     let bit = 1u64 << kind;
     match cmd {
-        VMASST_CMD_ENABLE => call.dom.vm_assist.fetch_or(bit, core::sync::atomic::Ordering::SeqCst),
-        VMASST_CMD_DISABLE => call.dom.vm_assist.fetch_and(!bit, core::sync::atomic::Ordering::SeqCst),
+        VMASST_CMD_ENABLE => call
+            .dom
+            .vm_assist
+            .fetch_or(bit, core::sync::atomic::Ordering::SeqCst),
+        VMASST_CMD_DISABLE => call
+            .dom
+            .vm_assist
+            .fetch_and(!bit, core::sync::atomic::Ordering::SeqCst),
         _ => return err(errno::EINVAL),
     };
     ok(0)

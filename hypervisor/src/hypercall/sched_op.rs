@@ -60,8 +60,10 @@ fn poll(call: &mut Call, arg: u64) -> Outcome {
     if let Err(e) = call.read_bytes(req.ports, &mut ports) {
         return err(e);
     }
-    let ports: alloc::vec::Vec<u32> =
-        ports.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let ports: alloc::vec::Vec<u32> = ports
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
     if ports.iter().any(|&p| call.dom.is_pending(p)) {
         return ok(0);
     }

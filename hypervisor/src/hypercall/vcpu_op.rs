@@ -31,7 +31,10 @@ pub fn call(call: &mut Call) -> Outcome {
             let info = runstate_of(&target);
             call.write(arg, &info).map(|()| 0)
         }
-        VCPUOP_IS_UP => Ok(u64::from(!matches!(target.state(), RunState::Down | RunState::Dead))),
+        VCPUOP_IS_UP => Ok(u64::from(!matches!(
+            target.state(),
+            RunState::Down | RunState::Dead
+        ))),
         _ => Err(errno::ENOSYS),
     };
     match result {
@@ -49,7 +52,12 @@ fn register_vcpu_info(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, E
         return Err(errno::EINVAL);
     }
     let gpa = req.mfn.checked_mul(PAGE).ok_or(errno::EINVAL)?;
-    let pa = call.dom.memory.lock().translate_writable(gpa).ok_or(errno::EINVAL)?;
+    let pa = call
+        .dom
+        .memory
+        .lock()
+        .translate_writable(gpa)
+        .ok_or(errno::EINVAL)?;
     let new = pa + offset;
     let old = target.vcpu_info_pa.load(Ordering::SeqCst);
     if old == new {
@@ -76,13 +84,17 @@ fn set_singleshot(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, Errno
         return Err(errno::ETIME);
     }
     // A deadline in the past fires at once (6.1 passes no FUTURE flag).
-    target.timer_deadline.store(req.timeout_abs_ns.max(1), Ordering::SeqCst);
+    target
+        .timer_deadline
+        .store(req.timeout_abs_ns.max(1), Ordering::SeqCst);
     Ok(0)
 }
 
 /// set_timer_op: the old single-shot interface (absolute ns; 0 cancels).
 pub fn set_timer_op(call: &mut Call) -> Outcome {
-    call.vcpu.timer_deadline.store(call.args[0], Ordering::SeqCst);
+    call.vcpu
+        .timer_deadline
+        .store(call.args[0], Ordering::SeqCst);
     ok(0)
 }
 
@@ -102,7 +114,8 @@ fn register_runstate(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, Er
 /// running so far (other states are not tracked separately yet).
 pub fn runstate_of(v: &Vcpu) -> VcpuRunstateInfo {
     let now = time::now_ns();
-    let running = v.cpu_time.load(Ordering::Relaxed) + now.saturating_sub(v.running_since.load(Ordering::Relaxed));
+    let running = v.cpu_time.load(Ordering::Relaxed)
+        + now.saturating_sub(v.running_since.load(Ordering::Relaxed));
     VcpuRunstateInfo {
         state: RUNSTATE_RUNNING,
         pad: 0,

@@ -16,11 +16,14 @@ pub fn init(
     free: impl Iterator<Item = FrameRange>,
     used_early: FrameRange,
 ) {
-    let mut allocator = FrameAllocator::new(metadata, max_frame).expect("frame allocator metadata is sized for max_frame");
+    let mut allocator = FrameAllocator::new(metadata, max_frame)
+        .expect("frame allocator metadata is sized for max_frame");
     for range in free {
         for part in subtract(range, used_early) {
             if !part.is_empty() {
-                allocator.add_free_range(part).expect("free ranges lie below max_frame");
+                allocator
+                    .add_free_range(part)
+                    .expect("free ranges lie below max_frame");
             }
         }
     }
@@ -62,7 +65,10 @@ pub fn free(pa: u64, order: u32) {
 
 /// (frames managed, frames free).
 pub fn stats() -> (u64, u64) {
-    FRAMES.lock().as_ref().map_or((0, 0), |a| (a.total_frames(), a.free_frames()))
+    FRAMES
+        .lock()
+        .as_ref()
+        .map_or((0, 0), |a| (a.total_frames(), a.free_frames()))
 }
 
 /// Zeroed single frames for page tables and stacks.

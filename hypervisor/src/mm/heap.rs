@@ -24,7 +24,11 @@ pub fn init() {
     let start = paging::phys_to_virt(pa) as usize;
     // SAFETY: the block is freshly allocated, ours alone, and mapped
     // read-write in the direct map for the life of the hypervisor.
-    unsafe { HEAP.0.lock().init(start, (FRAME_SIZE << INITIAL_ORDER) as usize) };
+    unsafe {
+        HEAP.0
+            .lock()
+            .init(start, (FRAME_SIZE << INITIAL_ORDER) as usize)
+    };
 }
 
 /// Allocations this big come straight from the frame allocator (and go
@@ -34,7 +38,10 @@ const LARGE: usize = 64 * 1024;
 
 /// Buddy order for `layout` when served by whole frames.
 fn frame_order(layout: &Layout) -> u32 {
-    let frames = layout.size().max(layout.align()).div_ceil(FRAME_SIZE as usize);
+    let frames = layout
+        .size()
+        .max(layout.align())
+        .div_ceil(FRAME_SIZE as usize);
     frames.next_power_of_two().trailing_zeros()
 }
 
@@ -45,9 +52,12 @@ unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if layout.size() >= LARGE {
             return super::frames::alloc(frame_order(&layout))
-                .map_or(core::ptr::null_mut(), |pa| paging::phys_to_virt(pa));
+                .map_or(core::ptr::null_mut(), paging::phys_to_virt);
         }
-        self.0.lock().alloc(layout).map_or(core::ptr::null_mut(), |p| p.as_ptr())
+        self.0
+            .lock()
+            .alloc(layout)
+            .map_or(core::ptr::null_mut(), |p| p.as_ptr())
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {

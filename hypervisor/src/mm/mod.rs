@@ -49,8 +49,14 @@ pub fn init(boot: &BootInfo) {
         .filter(|r| r.is_usable())
         .map(|r| ByteRange::from_start_len(r.start, r.len));
     let (image_start, _, _, image_end) = paging::image_bounds();
-    let fixed = [ByteRange::new(0, LOW_MEMORY_END), ByteRange::new(image_start, image_end)];
-    let modules = boot.modules().iter().map(|m| ByteRange::from_start_len(m.start, m.len));
+    let fixed = [
+        ByteRange::new(0, LOW_MEMORY_END),
+        ByteRange::new(image_start, image_end),
+    ];
+    let modules = boot
+        .modules()
+        .iter()
+        .map(|m| ByteRange::from_start_len(m.start, m.len));
     let free = match free_frame_ranges(ram, fixed.into_iter().chain(modules)) {
         Ok(free) => free,
         Err(e) => panic!("unusable memory map: {e}"),
@@ -68,14 +74,23 @@ pub fn init(boot: &BootInfo) {
         .copied()
         .unwrap_or_else(|| panic!("not enough memory below 4 GiB to start ({need} frames needed)"));
     let meta_pa = early.start.addr();
-    let mut bump = Bump { next: meta_pa + meta_frames * FRAME_SIZE, end: meta_pa + need * FRAME_SIZE };
+    let mut bump = Bump {
+        next: meta_pa + meta_frames * FRAME_SIZE,
+        end: meta_pa + need * FRAME_SIZE,
+    };
 
-    let mut direct = boot.regions().iter().map(|r| (r.start, r.len)).chain([(0, LOW_MEMORY_END)]);
+    let mut direct = boot
+        .regions()
+        .iter()
+        .map(|r| (r.start, r.len))
+        .chain([(0, LOW_MEMORY_END)]);
     paging::build_and_switch(&mut direct, &mut bump);
 
     // SAFETY: [meta_pa, +meta_len) is free RAM set aside above for the
     // allocator alone, reachable through the direct map from now on.
-    let metadata = unsafe { core::slice::from_raw_parts_mut(paging::phys_to_virt(meta_pa), meta_len as usize) };
+    let metadata = unsafe {
+        core::slice::from_raw_parts_mut(paging::phys_to_virt(meta_pa), meta_len as usize)
+    };
     EARLY_BYTES.store(bump.next - meta_pa, Ordering::Relaxed);
     let used_early = FrameRange::from_numbers(early.start.number(), bump.next / FRAME_SIZE);
     frames::init(metadata, max_frame, free.iter().copied(), used_early);
@@ -94,7 +109,12 @@ pub struct Summary {
 }
 
 pub fn summary(boot: &BootInfo) -> Summary {
-    let total = boot.regions().iter().filter(|r| r.is_usable()).map(|r| r.len).sum();
+    let total = boot
+        .regions()
+        .iter()
+        .filter(|r| r.is_usable())
+        .map(|r| r.len)
+        .sum();
     let (managed, free) = frames::stats();
     let (image_start, _, _, image_end) = paging::image_bounds();
     let early = EARLY_BYTES.load(Ordering::Relaxed);

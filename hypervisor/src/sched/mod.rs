@@ -40,7 +40,10 @@ fn wake_idle_cpu() {
     let me = percpu::cpu_index();
     let cpus = crate::arch::smp::cpus_online();
     if let Some(cpu) = (0..cpus).find(|&c| c != me && IDLE[c].load(Ordering::SeqCst)) {
-        apic::send_ipi(percpu::cpu(cpu).apic_id.load(Ordering::Relaxed), interrupts::VECTOR_KICK);
+        apic::send_ipi(
+            percpu::cpu(cpu).apic_id.load(Ordering::Relaxed),
+            interrupts::VECTOR_KICK,
+        );
     }
 }
 
@@ -55,7 +58,10 @@ pub fn kick(vcpu: &Arc<Vcpu>) {
     if vcpu.on_cpu() {
         let cpu = vcpu.pcpu.load(Ordering::SeqCst) as usize;
         if cpu != percpu::cpu_index() {
-            apic::send_ipi(percpu::cpu(cpu).apic_id.load(Ordering::Relaxed), interrupts::VECTOR_KICK);
+            apic::send_ipi(
+                percpu::cpu(cpu).apic_id.load(Ordering::Relaxed),
+                interrupts::VECTOR_KICK,
+            );
         }
     }
 }
@@ -74,7 +80,11 @@ pub fn dump_run_queues() {
             None => crate::println!("rxen:   cpu{cpu}: idle"),
         }
     }
-    let queue: alloc::vec::Vec<_> = RUN_QUEUE.lock().iter().map(|v| (v.domain_id, v.id)).collect();
+    let queue: alloc::vec::Vec<_> = RUN_QUEUE
+        .lock()
+        .iter()
+        .map(|v| (v.domain_id, v.id))
+        .collect();
     crate::println!("rxen:   waiting: {:?}", queue);
 }
 

@@ -43,13 +43,16 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
     vcpu.running_since.store(start, Ordering::Relaxed);
     let next = {
         let mut inner = vcpu.inner.lock();
-        if LAST_VCPU[me].swap(Arc::as_ptr(&vcpu) as usize, Ordering::Relaxed) != Arc::as_ptr(&vcpu) as usize {
+        if LAST_VCPU[me].swap(Arc::as_ptr(&vcpu) as usize, Ordering::Relaxed)
+            != Arc::as_ptr(&vcpu) as usize
+        {
             inner.arch.request_tlb_flush();
         }
         let sipi = vcpu.sipi_vector.swap(0, Ordering::SeqCst);
         if sipi & 0x100 != 0 {
             inner.arch.reset_startup(sipi as u8);
-            inner.lapic = crate::arch::vlapic::VirtualLapic::new(rxen_guest_layout::apic_id(vcpu.id));
+            inner.lapic =
+                crate::arch::vlapic::VirtualLapic::new(rxen_guest_layout::apic_id(vcpu.id));
             vcpu.timer_deadline.store(0, Ordering::SeqCst);
         }
         exits::refresh_time(&dom, &vcpu, &mut inner);
@@ -57,7 +60,8 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
         inner.arch.save_fpu();
         next
     };
-    vcpu.cpu_time.fetch_add(time::now_ns() - start, Ordering::Relaxed);
+    vcpu.cpu_time
+        .fetch_add(time::now_ns() - start, Ordering::Relaxed);
     vcpu.set_on_cpu(false);
     after_run(&dom, &vcpu, next);
     domain::reap(&dom);
@@ -67,7 +71,12 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
 static LAST_VCPU: [core::sync::atomic::AtomicUsize; percpu::MAX_CPUS] =
     [const { core::sync::atomic::AtomicUsize::new(0) }; percpu::MAX_CPUS];
 
-fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, mut slice_end: u64) -> Next {
+fn guest_loop(
+    dom: &Arc<Domain>,
+    vcpu: &Arc<Vcpu>,
+    inner: &mut VcpuInner,
+    mut slice_end: u64,
+) -> Next {
     loop {
         if vcpu.state() == RunState::Dead || !dom.is_running() {
             return Next::Stop;
@@ -147,7 +156,10 @@ fn fire_own_timer(dom: &Domain, vcpu: &Vcpu) {
     let deadline = vcpu.timer_deadline.load(Ordering::SeqCst);
     if deadline != 0
         && deadline <= time::now_ns()
-        && vcpu.timer_deadline.compare_exchange(deadline, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok()
+        && vcpu
+            .timer_deadline
+            .compare_exchange(deadline, 0, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
     {
         dom.send_virq(vcpu.id, VIRQ_TIMER);
     }
@@ -182,7 +194,10 @@ pub fn fire_expired_timers() -> u64 {
             let deadline = v.timer_deadline.load(Ordering::SeqCst);
             if deadline != 0 {
                 if deadline <= now {
-                    if v.timer_deadline.compare_exchange(deadline, 0, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+                    if v.timer_deadline
+                        .compare_exchange(deadline, 0, Ordering::SeqCst, Ordering::SeqCst)
+                        .is_ok()
+                    {
                         dom.send_virq(v.id, VIRQ_TIMER);
                     }
                 } else {

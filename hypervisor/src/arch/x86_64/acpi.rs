@@ -51,7 +51,12 @@ pub fn discover(rsdp: Option<u64>) -> Result<Platform, acpi::AcpiError> {
             None => AcpiTables::search_for_rsdp_bios(DirectMap)?,
         }
     };
-    let mut platform = Platform { apic_ids: [0; MAX_CPUS], cpu_count: 0, cpus_ignored: 0, soft_off: None };
+    let mut platform = Platform {
+        apic_ids: [0; MAX_CPUS],
+        cpu_count: 0,
+        cpus_ignored: 0,
+        soft_off: None,
+    };
     let madt = tables.find_table::<Madt>()?;
     for entry in madt.get().entries() {
         let (id, enabled) = match entry {
@@ -81,7 +86,9 @@ fn soft_off(tables: &AcpiTables<DirectMap>) -> Option<(u16, u16)> {
     }
     let dsdt = tables.dsdt().ok()?;
     // SAFETY: the DSDT body lies in firmware-reported memory (direct map).
-    let aml = unsafe { core::slice::from_raw_parts(phys_to_virt(dsdt.address as u64), dsdt.length as usize) };
+    let aml = unsafe {
+        core::slice::from_raw_parts(phys_to_virt(dsdt.address as u64), dsdt.length as usize)
+    };
     let slp_typ = s5_sleep_type(aml)?;
     Some((pm1a.address as u16, (u16::from(slp_typ) << 10) | (1 << 13)))
 }

@@ -35,7 +35,9 @@ fn with_apic<R>(f: impl FnOnce(&mut LocalApic) -> R) -> R {
     let enabled = super::interrupts_disable_save();
     // SAFETY: this CPU's own slot, with interrupts off (see Slots).
     let slot = unsafe { &mut *APICS.0[cpu_index()].get() };
-    let apic = slot.as_mut().expect("local APIC used before apic::init_this_cpu");
+    let apic = slot
+        .as_mut()
+        .expect("local APIC used before apic::init_this_cpu");
     let r = f(apic);
     super::interrupts_restore(enabled);
     r
@@ -45,17 +47,31 @@ fn with_apic<R>(f: impl FnOnce(&mut LocalApic) -> R) -> R {
 pub fn init_global(frames: &mut dyn TableFrames) {
     let cpuid = CpuId::new();
     let features = cpuid.get_feature_info();
-    X2APIC.store(features.as_ref().is_some_and(|f| f.has_x2apic()), Ordering::Relaxed);
-    TSC_DEADLINE.store(features.as_ref().is_some_and(|f| f.has_tsc_deadline()), Ordering::Relaxed);
+    X2APIC.store(
+        features.as_ref().is_some_and(|f| f.has_x2apic()),
+        Ordering::Relaxed,
+    );
+    TSC_DEADLINE.store(
+        features.as_ref().is_some_and(|f| f.has_tsc_deadline()),
+        Ordering::Relaxed,
+    );
     paging::map_page(XAPIC_VIRT, XAPIC_PHYS, Access::Device, frames);
 }
 
 pub fn mode_name() -> &'static str {
-    if X2APIC.load(Ordering::Relaxed) { "x2APIC" } else { "xAPIC" }
+    if X2APIC.load(Ordering::Relaxed) {
+        "x2APIC"
+    } else {
+        "xAPIC"
+    }
 }
 
 pub fn timer_mode_name() -> &'static str {
-    if TSC_DEADLINE.load(Ordering::Relaxed) { "TSC-deadline" } else { "one-shot" }
+    if TSC_DEADLINE.load(Ordering::Relaxed) {
+        "TSC-deadline"
+    } else {
+        "one-shot"
+    }
 }
 
 /// Enables this CPU's local APIC with rxen's vectors; the timer is armed
@@ -66,7 +82,11 @@ pub fn init_this_cpu() {
         .timer_vector(VECTOR_TIMER as usize)
         .error_vector(VECTOR_APIC_ERROR as usize)
         .spurious_vector(VECTOR_SPURIOUS as usize)
-        .timer_mode(if deadline { TimerMode::TscDeadline } else { TimerMode::OneShot })
+        .timer_mode(if deadline {
+            TimerMode::TscDeadline
+        } else {
+            TimerMode::OneShot
+        })
         .timer_divide(TimerDivide::Div16)
         .timer_initial(0)
         .set_xapic_base(XAPIC_VIRT)
@@ -131,7 +151,11 @@ pub fn current_id() -> u32 {
 /// In xAPIC mode the destination sits in ICR bits 56..63; the x2apic crate
 /// writes `dest` to bits 32..63 as x2APIC wants.
 fn icr_dest(apic_id: u32) -> u32 {
-    if X2APIC.load(Ordering::Relaxed) { apic_id } else { apic_id << 24 }
+    if X2APIC.load(Ordering::Relaxed) {
+        apic_id
+    } else {
+        apic_id << 24
+    }
 }
 
 pub fn send_ipi(apic_id: u32, vector: u8) {

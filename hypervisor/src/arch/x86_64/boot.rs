@@ -63,7 +63,9 @@ pub extern "C" fn rust_entry(protocol: u32, info: u32) -> ! {
 }
 
 fn from_pvh(addr: u64) -> Result<BootInfo, &'static str> {
-    let bytes = IdentityMap.read(addr, core::mem::size_of::<HvmStartInfo>()).ok_or("start_info unreadable")?;
+    let bytes = IdentityMap
+        .read(addr, core::mem::size_of::<HvmStartInfo>())
+        .ok_or("start_info unreadable")?;
     let start = HvmStartInfo::parse(bytes).map_err(|_| "bad hvm_start_info (magic or size)")?;
     let mut boot = BootInfo::from_pvh(start, &IdentityMap).map_err(|_| "PVH tables unreadable")?;
     // The loader's own structures must survive until they have been read;
@@ -82,10 +84,16 @@ fn from_multiboot2(addr: u64) -> Result<BootInfo, &'static str> {
     if let Some(cmdline) = mbi.command_line_tag().and_then(|t| t.cmdline().ok()) {
         let _ = boot.set_cmdline(cmdline);
     }
-    let map = mbi.memory_map_tag().ok_or("no memory map from the boot loader")?;
+    let map = mbi
+        .memory_map_tag()
+        .ok_or("no memory map from the boot loader")?;
     for area in map.memory_areas() {
         let kind = MemoryKind::from_e820(u32::from(area.typ()));
-        let _ = boot.push_region(MemoryRegion { start: area.start_address(), len: area.size(), kind });
+        let _ = boot.push_region(MemoryRegion {
+            start: area.start_address(),
+            len: area.size(),
+            kind,
+        });
     }
     for module in mbi.module_tags() {
         let start = u64::from(module.start_address());
@@ -124,11 +132,17 @@ fn expand_bundles(boot: &mut BootInfo) {
     let _ = expanded.set_cmdline(boot.cmdline());
     expanded.set_rsdp(boot.rsdp());
     for module in boot.modules() {
-        let bytes = IdentityMap.read(module.start, module.len as usize).unwrap_or(&[]);
+        let bytes = IdentityMap
+            .read(module.start, module.len as usize)
+            .unwrap_or(&[]);
         match rxen_boot_info::bundle::Bundle::parse(bytes) {
             Ok(bundle) => {
                 for entry in bundle.iter() {
-                    let _ = expanded.push_module(Module::new(module.start + entry.offset, entry.size, entry.name));
+                    let _ = expanded.push_module(Module::new(
+                        module.start + entry.offset,
+                        entry.size,
+                        entry.name,
+                    ));
                 }
             }
             Err(_) => {

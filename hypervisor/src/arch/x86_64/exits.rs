@@ -62,11 +62,25 @@ pub fn handle(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, exit: 
             Next::Continue
         }
         Exit::NestedPageFault { gpa, write, fetch } => {
-            let kind = if fetch { "execute" } else if write { "write" } else { "read" };
-            crash(dom, inner, format_args!("{kind} of guest-physical {gpa:#x}, which is not its memory"))
+            let kind = if fetch {
+                "execute"
+            } else if write {
+                "write"
+            } else {
+                "read"
+            };
+            crash(
+                dom,
+                inner,
+                format_args!("{kind} of guest-physical {gpa:#x}, which is not its memory"),
+            )
         }
         Exit::Shutdown => crash(dom, inner, format_args!("triple fault")),
-        Exit::InvalidState => crash(dom, inner, format_args!("the CPU refused its state (invalid VMCB)")),
+        Exit::InvalidState => crash(
+            dom,
+            inner,
+            format_args!("the CPU refused its state (invalid VMCB)"),
+        ),
         Exit::Other { code, info1, info2 } => crash(
             dom,
             inner,
@@ -86,7 +100,13 @@ fn crash(dom: &Domain, inner: &VcpuInner, why: core::fmt::Arguments) -> Next {
     Next::Stop
 }
 
-fn msr_write(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, msr: u32, value: u64) -> Next {
+fn msr_write(
+    dom: &Arc<Domain>,
+    vcpu: &Arc<Vcpu>,
+    inner: &mut VcpuInner,
+    msr: u32,
+    value: u64,
+) -> Next {
     match msr::write(inner, msr, value) {
         Ok(effect) => {
             inner.arch.skip_instruction(2);
@@ -97,7 +117,11 @@ fn msr_write(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, msr: u3
             }
         }
         Err(()) => {
-            log::debug!("d{}v{}: wrmsr {msr:#x} <- {value:#x} refused (#GP)", dom.id, vcpu.id);
+            log::debug!(
+                "d{}v{}: wrmsr {msr:#x} <- {value:#x} refused (#GP)",
+                dom.id,
+                vcpu.id
+            );
             inner.arch.inject_gp();
         }
     }
@@ -145,10 +169,18 @@ fn port_io(dom: &Domain, inner: &mut VcpuInner, access: IoAccess) -> Next {
     }
     if access.input {
         let value = u64::from(io::read(access.port, access.size));
-        let mask = if access.size == 4 { 0xFFFF_FFFF } else { (1u64 << (access.size * 8)) - 1 };
+        let mask = if access.size == 4 {
+            0xFFFF_FFFF
+        } else {
+            (1u64 << (access.size * 8)) - 1
+        };
         let rax = inner.arch.reg(Reg::Rax);
         // A 32-bit IN zero-extends into RAX; smaller ones merge.
-        let new = if access.size == 4 { value } else { (rax & !mask) | (value & mask) };
+        let new = if access.size == 4 {
+            value
+        } else {
+            (rax & !mask) | (value & mask)
+        };
         inner.arch.set_reg(Reg::Rax, new);
         return Next::Continue;
     }
@@ -166,7 +198,11 @@ fn port_io(dom: &Domain, inner: &mut VcpuInner, access: IoAccess) -> Next {
 }
 
 fn debug_port_string(dom: &Domain, inner: &mut VcpuInner, access: IoAccess) {
-    let count = if access.rep { inner.arch.reg(Reg::Rcx).min(4096) } else { 1 };
+    let count = if access.rep {
+        inner.arch.reg(Reg::Rcx).min(4096)
+    } else {
+        1
+    };
     let rsi = inner.arch.reg(Reg::Rsi);
     let mut buf = alloc::vec![0u8; count as usize];
     let paging = inner.arch.paging();
@@ -216,7 +252,11 @@ pub fn deliver_interrupts(dom: &Domain, vcpu: &Vcpu, inner: &mut VcpuInner) {
 /// Whether the vCPU's virtual APIC has something to deliver (lock-free
 /// callers only look at the event side; this takes the vCPU lock).
 pub fn lapic_pending(vcpu: &Vcpu) -> bool {
-    vcpu.has_posted() || vcpu.inner.try_lock().is_some_and(|inner| inner.lapic.pending().is_some())
+    vcpu.has_posted()
+        || vcpu
+            .inner
+            .try_lock()
+            .is_some_and(|inner| inner.lapic.pending().is_some())
 }
 
 /// Writes the pvclock parameters into the vCPU's vcpu_info (version odd

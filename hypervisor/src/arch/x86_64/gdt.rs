@@ -30,8 +30,12 @@ struct Slots([UnsafeCell<CpuTables>; MAX_CPUS]);
 unsafe impl Sync for Slots {}
 
 static TABLES: Slots = Slots(
-    [const { UnsafeCell::new(CpuTables { gdt: GlobalDescriptorTable::new(), tss: TaskStateSegment::new() }) };
-        MAX_CPUS],
+    [const {
+        UnsafeCell::new(CpuTables {
+            gdt: GlobalDescriptorTable::new(),
+            tss: TaskStateSegment::new(),
+        })
+    }; MAX_CPUS],
 );
 
 /// Builds and loads this CPU's GDT and TSS with the given IST stack tops.

@@ -40,7 +40,12 @@ pub fn translate(
 }
 
 /// 64-bit-entry tables with `levels` levels below `table`.
-fn walk_long(mut table: u64, gva: u64, levels: u32, read_u64: &dyn Fn(u64) -> Option<u64>) -> Option<u64> {
+fn walk_long(
+    mut table: u64,
+    gva: u64,
+    levels: u32,
+    read_u64: &dyn Fn(u64) -> Option<u64>,
+) -> Option<u64> {
     for level in (0..levels).rev() {
         let shift = 12 + 9 * level;
         let entry = read_u64(table + ((gva >> shift) & 0x1ff) * 8)?;

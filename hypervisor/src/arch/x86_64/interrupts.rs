@@ -137,13 +137,17 @@ fn build_idt() -> InterruptDescriptorTable {
     unsafe {
         idt.divide_error.set_handler_addr(stub(0));
         idt.debug.set_handler_addr(stub(1));
-        idt.non_maskable_interrupt.set_handler_addr(stub(NMI)).set_stack_index(gdt::IST_NMI);
+        idt.non_maskable_interrupt
+            .set_handler_addr(stub(NMI))
+            .set_stack_index(gdt::IST_NMI);
         idt.breakpoint.set_handler_addr(stub(3));
         idt.overflow.set_handler_addr(stub(4));
         idt.bound_range_exceeded.set_handler_addr(stub(5));
         idt.invalid_opcode.set_handler_addr(stub(6));
         idt.device_not_available.set_handler_addr(stub(7));
-        idt.double_fault.set_handler_addr(stub(DOUBLE_FAULT)).set_stack_index(gdt::IST_DOUBLE_FAULT);
+        idt.double_fault
+            .set_handler_addr(stub(DOUBLE_FAULT))
+            .set_stack_index(gdt::IST_DOUBLE_FAULT);
         idt.invalid_tss.set_handler_addr(stub(10));
         idt.segment_not_present.set_handler_addr(stub(11));
         idt.stack_segment_fault.set_handler_addr(stub(12));
@@ -151,7 +155,9 @@ fn build_idt() -> InterruptDescriptorTable {
         idt.page_fault.set_handler_addr(stub(PAGE_FAULT));
         idt.x87_floating_point.set_handler_addr(stub(16));
         idt.alignment_check.set_handler_addr(stub(17));
-        idt.machine_check.set_handler_addr(stub(MACHINE_CHECK)).set_stack_index(gdt::IST_MACHINE_CHECK);
+        idt.machine_check
+            .set_handler_addr(stub(MACHINE_CHECK))
+            .set_stack_index(gdt::IST_MACHINE_CHECK);
         idt.simd_floating_point.set_handler_addr(stub(19));
         idt.virtualization.set_handler_addr(stub(20));
         idt.cp_protection_exception.set_handler_addr(stub(21));
@@ -185,15 +191,38 @@ extern "C" fn dispatch(frame: &mut TrapFrame) {
 }
 
 const EXCEPTION_NAMES: [&str; 32] = [
-    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
-    "#BR bound range", "#UD invalid opcode", "#NM device not available",
-    "#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
-    "#NP segment not present", "#SS stack fault", "#GP general protection",
-    "#PF page fault", "reserved", "#MF x87 floating point", "#AC alignment check",
-    "#MC machine check", "#XM SIMD floating point", "#VE virtualization",
-    "#CP control protection", "reserved", "reserved", "reserved", "reserved",
-    "reserved", "reserved", "#HV hypervisor injection", "#VC VMM communication",
-    "#SX security", "reserved",
+    "#DE divide error",
+    "#DB debug",
+    "NMI",
+    "#BP breakpoint",
+    "#OF overflow",
+    "#BR bound range",
+    "#UD invalid opcode",
+    "#NM device not available",
+    "#DF double fault",
+    "coprocessor segment overrun",
+    "#TS invalid TSS",
+    "#NP segment not present",
+    "#SS stack fault",
+    "#GP general protection",
+    "#PF page fault",
+    "reserved",
+    "#MF x87 floating point",
+    "#AC alignment check",
+    "#MC machine check",
+    "#XM SIMD floating point",
+    "#VE virtualization",
+    "#CP control protection",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "#HV hypervisor injection",
+    "#VC VMM communication",
+    "#SX security",
+    "reserved",
 ];
 
 /// Every exception in the hypervisor itself is fatal: report it with the
@@ -213,18 +242,38 @@ fn exception(frame: &TrapFrame) -> ! {
     );
     if frame.vector == PAGE_FAULT {
         let cr2 = Cr2::read_raw();
-        crate::println!("  page fault at cr2={:#x} ({})", cr2, describe_pf(frame.error_code));
+        crate::println!(
+            "  page fault at cr2={:#x} ({})",
+            cr2,
+            describe_pf(frame.error_code)
+        );
     }
     crate::println!(
         "  rax={:#x} rbx={:#x} rcx={:#x} rdx={:#x} rsi={:#x} rdi={:#x} rbp={:#x}",
-        frame.rax, frame.rbx, frame.rcx, frame.rdx, frame.rsi, frame.rdi, frame.rbp
+        frame.rax,
+        frame.rbx,
+        frame.rcx,
+        frame.rdx,
+        frame.rsi,
+        frame.rdi,
+        frame.rbp
     );
     crate::println!(
         "  r8={:#x} r9={:#x} r10={:#x} r11={:#x} r12={:#x} r13={:#x} r14={:#x} r15={:#x}",
-        frame.r8, frame.r9, frame.r10, frame.r11, frame.r12, frame.r13, frame.r14, frame.r15
+        frame.r8,
+        frame.r9,
+        frame.r10,
+        frame.r11,
+        frame.r12,
+        frame.r13,
+        frame.r14,
+        frame.r15
     );
     super::trace::print_stack_trace(frame.rip, frame.rbp);
-    panic!("fatal exception {} (vector {}) at rip {:#x}", name, frame.vector, frame.rip);
+    panic!(
+        "fatal exception {} (vector {}) at rip {:#x}",
+        name, frame.vector, frame.rip
+    );
 }
 
 fn describe_pf(error: u64) -> &'static str {

@@ -4,8 +4,8 @@
 pub mod acpi;
 pub mod apic;
 pub mod boot;
-mod entry;
 pub mod emulate;
+mod entry;
 pub mod exits;
 pub mod gdt;
 pub mod guest_paging;

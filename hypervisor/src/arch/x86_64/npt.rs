@@ -68,7 +68,7 @@ impl NestedPageTable {
         access: Access,
         table_frame: &mut dyn FnMut() -> Option<u64>,
     ) -> Result<(), NptError> {
-        if gpa >= GPA_LIMIT || gpa % HUGE_2M != 0 || hpa % HUGE_2M != 0 {
+        if gpa >= GPA_LIMIT || !gpa.is_multiple_of(HUGE_2M) || !hpa.is_multiple_of(HUGE_2M) {
             return Err(NptError::BadAddress);
         }
         let table = self.walk_to(gpa, 1, table_frame)?;
@@ -79,7 +79,12 @@ impl NestedPageTable {
 
     /// The table at `level` (0 = leaf table) covering `gpa`, creating
     /// tables and splitting 2 MiB pages on the way.
-    fn walk_to(&mut self, gpa: u64, level: u32, table_frame: &mut dyn FnMut() -> Option<u64>) -> Result<u64, NptError> {
+    fn walk_to(
+        &mut self,
+        gpa: u64,
+        level: u32,
+        table_frame: &mut dyn FnMut() -> Option<u64>,
+    ) -> Result<u64, NptError> {
         let mut table = self.root;
         for l in (level + 1..4).rev() {
             // SAFETY: `table` is a table frame of this NPT (direct-mapped).
@@ -108,7 +113,11 @@ impl NestedPageTable {
                 return None;
             }
             if level == 0 || entry & HUGE != 0 {
-                let access = if entry & WRITABLE != 0 { Access::ReadWrite } else { Access::ReadOnly };
+                let access = if entry & WRITABLE != 0 {
+                    Access::ReadWrite
+                } else {
+                    Access::ReadOnly
+                };
                 let page_mask = (1u64 << (12 + 9 * level)) - 1;
                 return Some(((entry & ADDR_MASK & !page_mask) | (gpa & page_mask), access));
             }
@@ -123,7 +132,13 @@ fn index(gpa: u64, level: u32) -> usize {
 }
 
 fn leaf_flags(access: Access) -> u64 {
-    PRESENT | USER | if access == Access::ReadWrite { WRITABLE } else { 0 }
+    PRESENT
+        | USER
+        | if access == Access::ReadWrite {
+            WRITABLE
+        } else {
+            0
+        }
 }
 
 /// Replaces a 2 MiB leaf by a table of 512 4 KiB leaves with the same

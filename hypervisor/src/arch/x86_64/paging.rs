@@ -18,8 +18,8 @@ use ::x86_64::registers::control::{Cr0, Cr0Flags, Cr3, Cr4, Cr4Flags};
 use ::x86_64::registers::model_specific::{Efer, EferFlags};
 use ::x86_64::structures::paging::mapper::MapToError;
 use ::x86_64::structures::paging::{
-    FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as F, PhysFrame, Size2MiB,
-    Size4KiB,
+    FrameAllocator, Mapper, OffsetPageTable, Page, PageTable, PageTableFlags as F, PhysFrame,
+    Size2MiB, Size4KiB,
 };
 use ::x86_64::{PhysAddr, VirtAddr};
 
@@ -57,7 +57,9 @@ struct Adapter<'a>(&'a mut dyn TableFrames);
 // the x86_64 crate zeroes each one before using it as a table.
 unsafe impl FrameAllocator<Size4KiB> for Adapter<'_> {
     fn allocate_frame(&mut self) -> Option<PhysFrame<Size4KiB>> {
-        self.0.frame().map(|pa| PhysFrame::containing_address(PhysAddr::new(pa)))
+        self.0
+            .frame()
+            .map(|pa| PhysFrame::containing_address(PhysAddr::new(pa)))
     }
 }
 
@@ -82,9 +84,14 @@ pub fn image_bounds() -> (u64, u64, u64, u64) {
 /// Builds the final tables (image with W^X, direct map of `memory`) with
 /// frames from `frames`, which must lie in the boot identity map (below
 /// 4 GiB), then switches to them.
-pub fn build_and_switch(memory: &mut dyn Iterator<Item = (u64, u64)>, frames: &mut dyn TableFrames) {
+pub fn build_and_switch(
+    memory: &mut dyn Iterator<Item = (u64, u64)>,
+    frames: &mut dyn TableFrames,
+) {
     let mut alloc = Adapter(frames);
-    let root = alloc.allocate_frame().expect("no memory for the root page table");
+    let root = alloc
+        .allocate_frame()
+        .expect("no memory for the root page table");
     let root_ptr = phys_to_virt(root.start_address().as_u64()) as *mut PageTable;
     // SAFETY: the frame is fresh, identity-mapped and exclusively ours.
     let root_table = unsafe {
@@ -96,8 +103,20 @@ pub fn build_and_switch(memory: &mut dyn Iterator<Item = (u64, u64)>, frames: &m
     let mut mapper = unsafe { OffsetPageTable::new(root_table, VirtAddr::new(0)) };
     let (start, text_end, rodata_end, end) = image_bounds();
     map_range_4k(&mut mapper, &mut alloc, start, text_end, F::PRESENT);
-    map_range_4k(&mut mapper, &mut alloc, text_end, rodata_end, F::PRESENT | F::NO_EXECUTE);
-    map_range_4k(&mut mapper, &mut alloc, rodata_end, end, F::PRESENT | F::WRITABLE | F::NO_EXECUTE);
+    map_range_4k(
+        &mut mapper,
+        &mut alloc,
+        text_end,
+        rodata_end,
+        F::PRESENT | F::NO_EXECUTE,
+    );
+    map_range_4k(
+        &mut mapper,
+        &mut alloc,
+        rodata_end,
+        end,
+        F::PRESENT | F::WRITABLE | F::NO_EXECUTE,
+    );
     for (base, len) in memory {
         map_direct(&mut mapper, &mut alloc, base, base + len);
     }
@@ -168,7 +187,8 @@ pub fn map_page(va: u64, pa: u64, access: Access, frames: &mut dyn TableFrames) 
     let root_ptr = phys_to_virt(root.start_address().as_u64()) as *mut PageTable;
     // SAFETY: the tables lock serialises all changes; the root and every
     // table below it are reachable through the direct map.
-    let mut mapper = unsafe { OffsetPageTable::new(&mut *root_ptr, VirtAddr::new(DIRECT_MAP_BASE)) };
+    let mut mapper =
+        unsafe { OffsetPageTable::new(&mut *root_ptr, VirtAddr::new(DIRECT_MAP_BASE)) };
     let page = Page::<Size4KiB>::containing_address(VirtAddr::new(va));
     let frame = PhysFrame::containing_address(PhysAddr::new(pa));
     // SAFETY: callers map fresh frames or device pages at addresses

@@ -43,7 +43,8 @@ static GS_READY: AtomicBool = AtomicBool::new(false);
 /// logs anything.
 pub fn init_this_cpu(index: usize, apic_id: u32) {
     let cpu = &CPUS[index];
-    cpu.self_ptr.store(cpu as *const PerCpu as u64, Ordering::Relaxed);
+    cpu.self_ptr
+        .store(cpu as *const PerCpu as u64, Ordering::Relaxed);
     cpu.index.store(index as u32, Ordering::Relaxed);
     cpu.apic_id.store(apic_id, Ordering::Relaxed);
     GsBase::write(VirtAddr::from_ptr(cpu));

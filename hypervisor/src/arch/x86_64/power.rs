@@ -21,14 +21,21 @@ pub fn enable_debug_exit() {
 }
 
 pub fn set_soft_off(port: u16, value: u16) {
-    SOFT_OFF.store(u32::from(port) | (u32::from(value) << 16), Ordering::Relaxed);
+    SOFT_OFF.store(
+        u32::from(port) | (u32::from(value) << 16),
+        Ordering::Relaxed,
+    );
 }
 
 /// Powers the machine off. `success` is the status the test harness sees.
 /// A failure on a real machine halts instead, so the log stays readable.
 pub fn power_off(success: bool) -> ! {
     if DEBUG_EXIT.load(Ordering::Relaxed) {
-        let value = if success { DEBUG_EXIT_SUCCESS } else { DEBUG_EXIT_FAILURE };
+        let value = if success {
+            DEBUG_EXIT_SUCCESS
+        } else {
+            DEBUG_EXIT_FAILURE
+        };
         // SAFETY: port 0xF4 is QEMU's isa-debug-exit, present when the
         // operator asked for `debug_exit`; writing it ends the emulator.
         unsafe { Port::<u32>::new(DEBUG_EXIT_PORT).write(value) };

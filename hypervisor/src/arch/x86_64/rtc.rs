@@ -27,13 +27,27 @@ pub fn unix_time() -> u64 {
 }
 
 fn raw() -> [u8; 7] {
-    [read(0x00), read(0x02), read(0x04), read(0x07), read(0x08), read(0x09), read(0x0B)]
+    [
+        read(0x00),
+        read(0x02),
+        read(0x04),
+        read(0x07),
+        read(0x08),
+        read(0x09),
+        read(0x0B),
+    ]
 }
 
 fn to_unix(r: [u8; 7]) -> u64 {
     let binary = r[6] & 0x04 != 0;
     let h24 = r[6] & 0x02 != 0;
-    let bcd = |v: u8| if binary { u64::from(v) } else { u64::from((v & 0x0F) + (v >> 4) * 10) };
+    let bcd = |v: u8| {
+        if binary {
+            u64::from(v)
+        } else {
+            u64::from((v & 0x0F) + (v >> 4) * 10)
+        }
+    };
     let sec = bcd(r[0]);
     let min = bcd(r[1]);
     let mut hour = bcd(r[2] & 0x7F);
@@ -48,7 +62,11 @@ fn to_unix(r: [u8; 7]) -> u64 {
 
 /// Days from 1970-01-01 to the given civil date (Gregorian).
 fn days_since_epoch(year: u64, month: u64, day: u64) -> u64 {
-    let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
     let era = y / 400;
     let yoe = y - era * 400;
     let doy = (153 * m + 2) / 5 + day.saturating_sub(1);

@@ -145,11 +145,18 @@ pub fn alloc_stacks(index: usize, frames: &mut dyn TableFrames) -> Option<CpuSta
 
 /// Copies the trampoline to its page and maps that page executable.
 pub fn install_trampoline(frames: &mut dyn TableFrames) {
-    let (start, end) = (&raw const trampoline_start as usize, &raw const trampoline_end as usize);
+    let (start, end) = (
+        &raw const trampoline_start as usize,
+        &raw const trampoline_end as usize,
+    );
     // SAFETY: the trampoline page is reserved RAM below 1 MiB, reachable
     // through the direct map; the source is our own rodata.
     unsafe {
-        core::ptr::copy_nonoverlapping(start as *const u8, paging::phys_to_virt(TRAMPOLINE_PHYS), end - start);
+        core::ptr::copy_nonoverlapping(
+            start as *const u8,
+            paging::phys_to_virt(TRAMPOLINE_PHYS),
+            end - start,
+        );
     }
     paging::map_page(TRAMPOLINE_PHYS, TRAMPOLINE_PHYS, Access::Code, frames);
 }

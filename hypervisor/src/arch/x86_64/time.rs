@@ -88,8 +88,3 @@ pub fn delay_us(us: u64) {
         core::hint::spin_loop();
     }
 }
-
-/// The TSC value at boot (system time 0).
-pub fn boot_tsc() -> u64 {
-    BOOT_TSC.load(Ordering::Relaxed)
-}

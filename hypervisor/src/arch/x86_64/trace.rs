@@ -10,7 +10,11 @@ pub fn print_stack_trace(rip: u64, mut rbp: u64) {
     crate::println!("  stack trace:");
     crate::println!("    #0  {:#018x}", rip);
     for depth in 1..MAX_FRAMES {
-        if rbp == 0 || !rbp.is_multiple_of(8) || !super::paging::is_mapped(rbp) || !super::paging::is_mapped(rbp + 8) {
+        if rbp == 0
+            || !rbp.is_multiple_of(8)
+            || !super::paging::is_mapped(rbp)
+            || !super::paging::is_mapped(rbp + 8)
+        {
             break;
         }
         // SAFETY: both words were just checked to be mapped; the frame
@@ -31,7 +35,9 @@ pub fn print_stack_trace(rip: u64, mut rbp: u64) {
 pub fn current_rbp() -> u64 {
     let rbp: u64;
     // SAFETY: reads a register.
-    unsafe { core::arch::asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rbp", out(reg) rbp, options(nomem, nostack, preserves_flags))
+    };
     rbp
 }
 
@@ -39,7 +45,9 @@ pub fn current_rbp() -> u64 {
 pub fn current_rsp() -> u64 {
     let rsp: u64;
     // SAFETY: reads a register.
-    unsafe { core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("mov {}, rsp", out(reg) rsp, options(nomem, nostack, preserves_flags))
+    };
     rsp
 }
 
@@ -48,6 +56,8 @@ pub fn current_rsp() -> u64 {
 pub fn current_rip() -> u64 {
     let rip: u64;
     // SAFETY: computes an address; touches nothing.
-    unsafe { core::arch::asm!("lea {}, [rip]", out(reg) rip, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("lea {}, [rip]", out(reg) rip, options(nomem, nostack, preserves_flags))
+    };
     rip
 }

@@ -36,7 +36,14 @@ impl ExitCounts {
     }
 
     pub fn total(&self) -> u64 {
-        self.cpuid + self.msr + self.io + self.hypercall + self.halt + self.interrupt + self.window + self.other
+        self.cpuid
+            + self.msr
+            + self.io
+            + self.hypercall
+            + self.halt
+            + self.interrupt
+            + self.window
+            + self.other
     }
 }
 
@@ -61,9 +68,17 @@ impl core::fmt::Display for ExitCounts {
 /// Why the guest stopped running.
 #[derive(Clone, Copy, Debug)]
 pub enum Exit {
-    Cpuid { leaf: u32, subleaf: u32 },
-    MsrRead { msr: u32 },
-    MsrWrite { msr: u32, value: u64 },
+    Cpuid {
+        leaf: u32,
+        subleaf: u32,
+    },
+    MsrRead {
+        msr: u32,
+    },
+    MsrWrite {
+        msr: u32,
+        value: u64,
+    },
     /// Port I/O; `next_rip` is where the guest continues.
     Io(IoAccess),
     Hypercall,
@@ -72,12 +87,20 @@ pub enum Exit {
     HostInterrupt,
     /// The guest can now take the interrupt we are holding for it.
     InterruptWindow,
-    NestedPageFault { gpa: u64, write: bool, fetch: bool },
+    NestedPageFault {
+        gpa: u64,
+        write: bool,
+        fetch: bool,
+    },
     /// Triple fault: the guest is dead.
     Shutdown,
     /// VMRUN refused the state (a bug in rxen or a guest trick).
     InvalidState,
-    Other { code: u64, info1: u64, info2: u64 },
+    Other {
+        code: u64,
+        info1: u64,
+        info2: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -92,6 +115,7 @@ pub struct IoAccess {
 }
 
 /// General-purpose registers by name (hypercall arguments and results).
+#[allow(dead_code)] // the complete set, not only those used today
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reg {
     Rax,
@@ -149,7 +173,14 @@ impl ArchVcpu {
         // Default MXCSR in the legacy XSAVE area (offset 24).
         // SAFETY: the FPU frame is ours; offset 24 is inside it.
         unsafe { (super::paging::phys_to_virt(fpu_pa).add(24) as *mut u32).write(0x1F80) };
-        Self { vmcb, regs: GuestRegs::default(), fpu_pa, xcr0: 1, fpu_loaded: false, flush_tlb: true }
+        Self {
+            vmcb,
+            regs: GuestRegs::default(),
+            fpu_pa,
+            xcr0: 1,
+            fpu_loaded: false,
+            flush_tlb: true,
+        }
     }
 
     /// The state Xen's PVH ABI specifies at the 32-bit entry point: flat
@@ -177,7 +208,10 @@ impl ArchVcpu {
         v.write64(vmcb::DR7, 0x400);
         v.write64(vmcb::G_PAT, 0x0007_0406_0007_0406);
         v.write8(vmcb::CPL, 0);
-        self.regs = GuestRegs { rbx: u64::from(start_info), ..GuestRegs::default() };
+        self.regs = GuestRegs {
+            rbx: u64::from(start_info),
+            ..GuestRegs::default()
+        };
         self.xcr0 = 1;
     }
 
@@ -263,7 +297,8 @@ impl ArchVcpu {
     /// Runs the guest until the next #VMEXIT and says why it stopped.
     pub fn run(&mut self) -> Exit {
         self.load_fpu();
-        self.vmcb.write8(vmcb::TLB_CONTROL, u8::from(self.flush_tlb));
+        self.vmcb
+            .write8(vmcb::TLB_CONTROL, u8::from(self.flush_tlb));
         self.flush_tlb = false;
         // QEMU ignores clean bits, hardware does not: nothing is cached.
         self.vmcb.write32(vmcb::VMCB_CLEAN, 0);
@@ -280,11 +315,20 @@ impl ArchVcpu {
         match code {
             0x60 | 0x61 => Exit::HostInterrupt,
             0x64 => Exit::InterruptWindow,
-            0x72 => Exit::Cpuid { leaf: self.reg(Reg::Rax) as u32, subleaf: self.regs.rcx as u32 },
+            0x72 => Exit::Cpuid {
+                leaf: self.reg(Reg::Rax) as u32,
+                subleaf: self.regs.rcx as u32,
+            },
             0x78 => Exit::Halt,
             0x7B => Exit::Io(IoAccess {
                 port: (info1 >> 16) as u16,
-                size: if info1 & (1 << 4) != 0 { 1 } else if info1 & (1 << 5) != 0 { 2 } else { 4 },
+                size: if info1 & (1 << 4) != 0 {
+                    1
+                } else if info1 & (1 << 5) != 0 {
+                    2
+                } else {
+                    4
+                },
                 input: info1 & 1 != 0,
                 string: info1 & (1 << 2) != 0,
                 rep: info1 & (1 << 3) != 0,
@@ -301,7 +345,11 @@ impl ArchVcpu {
             }
             0x7F => Exit::Shutdown,
             0x81 => Exit::Hypercall,
-            0x400 => Exit::NestedPageFault { gpa: info2, write: info1 & 2 != 0, fetch: info1 & 16 != 0 },
+            0x400 => Exit::NestedPageFault {
+                gpa: info2,
+                write: info1 & 2 != 0,
+                fetch: info1 & 16 != 0,
+            },
             u64::MAX => Exit::InvalidState,
             _ => Exit::Other { code, info1, info2 },
         }
@@ -322,10 +370,6 @@ impl ArchVcpu {
 
     pub fn set_rip(&mut self, rip: u64) {
         self.vmcb.write64(vmcb::RIP, rip);
-    }
-
-    pub fn rip(&self) -> u64 {
-        self.vmcb.read64(vmcb::RIP)
     }
 
     pub fn reg(&self, reg: Reg) -> u64 {
@@ -374,7 +418,8 @@ impl ArchVcpu {
 
     /// Whether the guest is in 64-bit mode (CS.L with EFER.LMA).
     pub fn in_long_mode(&self) -> bool {
-        self.vmcb.read64(vmcb::EFER) & (1 << 10) != 0 && self.vmcb.segment_attrib(vmcb::CS) & (1 << 9) != 0
+        self.vmcb.read64(vmcb::EFER) & (1 << 10) != 0
+            && self.vmcb.segment_attrib(vmcb::CS) & (1 << 9) != 0
     }
 
     /// Current privilege level (hypercalls are for the guest kernel only).
@@ -423,7 +468,8 @@ impl ArchVcpu {
 
     /// Delivers external interrupt `vector` at the next entry.
     pub fn inject_interrupt(&mut self, vector: u8) {
-        self.vmcb.write64(vmcb::EVENT_INJ, u64::from(vector) | EVENTINJ_VALID);
+        self.vmcb
+            .write64(vmcb::EVENT_INJ, u64::from(vector) | EVENTINJ_VALID);
     }
 
     /// Asks for an exit as soon as the guest can take an interrupt
@@ -432,11 +478,15 @@ impl ArchVcpu {
         let misc1 = self.vmcb.read32(vmcb::INTERCEPT_MISC1);
         let vintr = self.vmcb.read64(vmcb::VINTR);
         if on {
-            self.vmcb.write32(vmcb::INTERCEPT_MISC1, misc1 | vmcb::INTERCEPT_VINTR);
-            self.vmcb.write64(vmcb::VINTR, vintr | vmcb::V_IRQ | vmcb::V_IGN_TPR);
+            self.vmcb
+                .write32(vmcb::INTERCEPT_MISC1, misc1 | vmcb::INTERCEPT_VINTR);
+            self.vmcb
+                .write64(vmcb::VINTR, vintr | vmcb::V_IRQ | vmcb::V_IGN_TPR);
         } else {
-            self.vmcb.write32(vmcb::INTERCEPT_MISC1, misc1 & !vmcb::INTERCEPT_VINTR);
-            self.vmcb.write64(vmcb::VINTR, vintr & !(vmcb::V_IRQ | vmcb::V_IGN_TPR));
+            self.vmcb
+                .write32(vmcb::INTERCEPT_MISC1, misc1 & !vmcb::INTERCEPT_VINTR);
+            self.vmcb
+                .write64(vmcb::VINTR, vintr & !(vmcb::V_IRQ | vmcb::V_IGN_TPR));
         }
     }
 
@@ -454,12 +504,8 @@ impl ArchVcpu {
     /// Injects #GP(0) (e.g. for an MSR the guest may not touch).
     pub fn inject_gp(&mut self) {
         // Type 3 (exception), error code valid (bit 11), vector 13.
-        self.vmcb.write64(vmcb::EVENT_INJ, 13 | (3 << 8) | (1 << 11) | EVENTINJ_VALID);
-    }
-
-    /// Injects #UD.
-    pub fn inject_ud(&mut self) {
-        self.vmcb.write64(vmcb::EVENT_INJ, 6 | (3 << 8) | EVENTINJ_VALID);
+        self.vmcb
+            .write64(vmcb::EVENT_INJ, 13 | (3 << 8) | (1 << 11) | EVENTINJ_VALID);
     }
 
     /// Puts this vCPU's FPU/SSE/AVX state and XCR0 in the CPU.
@@ -532,9 +578,25 @@ pub struct RegisterDump {
 impl core::fmt::Display for RegisterDump {
     fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
         let r = &self.regs;
-        writeln!(f, "rip={:#x} rsp={:#x} rflags={:#x} exit={:#x}", self.rip, self.rsp, self.rflags, self.exit_code)?;
-        writeln!(f, "rax={:#x} rbx={:#x} rcx={:#x} rdx={:#x} rsi={:#x} rdi={:#x} rbp={:#x}", self.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp)?;
-        writeln!(f, "r8={:#x} r9={:#x} r10={:#x} r11={:#x} r12={:#x} r13={:#x} r14={:#x} r15={:#x}", r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15)?;
-        write!(f, "cr0={:#x} cr2={:#x} cr3={:#x} cr4={:#x} efer={:#x} cs.attr={:#x}", self.cr0, self.cr2, self.cr3, self.cr4, self.efer, self.cs_attrib)
+        writeln!(
+            f,
+            "rip={:#x} rsp={:#x} rflags={:#x} exit={:#x}",
+            self.rip, self.rsp, self.rflags, self.exit_code
+        )?;
+        writeln!(
+            f,
+            "rax={:#x} rbx={:#x} rcx={:#x} rdx={:#x} rsi={:#x} rdi={:#x} rbp={:#x}",
+            self.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp
+        )?;
+        writeln!(
+            f,
+            "r8={:#x} r9={:#x} r10={:#x} r11={:#x} r12={:#x} r13={:#x} r14={:#x} r15={:#x}",
+            r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15
+        )?;
+        write!(
+            f,
+            "cr0={:#x} cr2={:#x} cr3={:#x} cr4={:#x} efer={:#x} cs.attr={:#x}",
+            self.cr0, self.cr2, self.cr3, self.cr4, self.efer, self.cs_attrib
+        )
     }
 }

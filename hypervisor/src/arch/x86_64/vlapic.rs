@@ -7,10 +7,20 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IpiRequest {
     /// Deliver `vector` to the vCPU(s).
-    Fixed { vector: u8, dest: IpiDest },
-    Nmi { dest: IpiDest },
-    Init { dest: IpiDest },
-    Startup { vector: u8, dest: IpiDest },
+    Fixed {
+        vector: u8,
+        dest: IpiDest,
+    },
+    Nmi {
+        dest: IpiDest,
+    },
+    Init {
+        dest: IpiDest,
+    },
+    Startup {
+        vector: u8,
+        dest: IpiDest,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,11 +151,18 @@ impl VirtualLapic {
 
 fn bank(bits: &[u64; 4], index: u32) -> u32 {
     let word = bits[(index / 2) as usize];
-    (if index % 2 == 0 { word } else { word >> 32 }) as u32
+    (if index.is_multiple_of(2) {
+        word
+    } else {
+        word >> 32
+    }) as u32
 }
 
 fn highest(bits: &[u64; 4]) -> Option<u8> {
-    (0..4).rev().find(|&i| bits[i] != 0).map(|i| (i as u32 * 64 + 63 - bits[i].leading_zeros()) as u8)
+    (0..4)
+        .rev()
+        .find(|&i| bits[i] != 0)
+        .map(|i| (i as u32 * 64 + 63 - bits[i].leading_zeros()) as u8)
 }
 
 fn decode_icr(icr: u64) -> Option<IpiRequest> {

@@ -19,7 +19,7 @@ pub fn emulate(leaf: u32, subleaf: u32, vcpu_id: u32, domid: u16, cr4: u64) -> [
             b = (b & 0x00FF_FFFF) | (apic_id << 24);
             c &= !(1 << 3 | 1 << 5 | 1 << 24); // MONITOR, VMX, TSC-deadline
             c |= 1 << 21 | 1 << 31; // x2APIC, hypervisor present
-            // OSXSAVE mirrors the guest's own CR4.OSXSAVE.
+                                    // OSXSAVE mirrors the guest's own CR4.OSXSAVE.
             c = (c & !(1 << 27)) | if cr4 & (1 << 18) != 0 { 1 << 27 } else { 0 };
         }
         0x5 | 0x6 => (a, b, c, d) = (0, 0, 0, 0),
@@ -43,7 +43,12 @@ fn xen_leaf(leaf: u32, vcpu_id: u32, domid: u16) -> [u32; 4] {
         ],
         1 => [xen::version_eax(4, 17), 0, 0, 0],
         // One hypercall page, installed through MSR 0x40000000.
-        2 => [xen::XEN_CPUID_HYPERCALL_PAGES, xen::HYPERCALL_PAGE_MSR, 0, 0],
+        2 => [
+            xen::XEN_CPUID_HYPERCALL_PAGES,
+            xen::HYPERCALL_PAGE_MSR,
+            0,
+            0,
+        ],
         // HVM leaf: the vCPU id and domain id are present.
         4 => [
             xen::XEN_HVM_CPUID_VCPU_ID_PRESENT | xen::XEN_HVM_CPUID_DOMID_PRESENT,

@@ -15,7 +15,11 @@ pub enum PortWrite {
 }
 
 pub fn read(port: u16, size: u8) -> u32 {
-    let ones = if size >= 4 { u32::MAX } else { (1u32 << (u32::from(size) * 8)) - 1 };
+    let ones = if size >= 4 {
+        u32::MAX
+    } else {
+        (1u32 << (u32::from(size) * 8)) - 1
+    };
     match port {
         p if p == PM1A_CNT_PORT => u32::from(PM1_CNT_SCI_EN),
         // No PIT: reading its counter as 0 (not all-ones) ends Linux's

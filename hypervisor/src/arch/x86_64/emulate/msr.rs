@@ -50,7 +50,10 @@ pub fn write(inner: &mut VcpuInner, msr: u32, value: u64) -> Result<WriteEffect,
     match msr {
         APIC_BASE => {} // stays enabled in x2APIC mode
         0x800..=0x8FF => {
-            return inner.lapic.write(msr, value).map(|ipi| ipi.map_or(WriteEffect::None, WriteEffect::Ipi));
+            return inner
+                .lapic
+                .write(msr, value)
+                .map(|ipi| ipi.map_or(WriteEffect::None, WriteEffect::Ipi));
         }
         EFER => {
             // Long mode, NX, syscall: what a guest may set.

@@ -15,7 +15,6 @@ use raw_cpuid::CpuId;
 use super::percpu::{cpu_index, MAX_CPUS};
 pub use world_switch::run;
 
-
 const VM_HSAVE_PA: u32 = 0xC001_0117;
 const VM_CR: u32 = 0xC001_0114;
 const VM_CR_SVMDIS: u64 = 1 << 4;
@@ -41,7 +40,6 @@ static HOST_VMCB: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS
 /// Why SVM cannot be used.
 #[derive(Debug)]
 pub enum SvmError {
-    NotAmd,
     NoSvm,
     DisabledByFirmware,
     NoNestedPaging,
@@ -51,8 +49,7 @@ pub enum SvmError {
 impl core::fmt::Display for SvmError {
     fn fmt(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
         f.write_str(match self {
-            Self::NotAmd => "not an AMD CPU (Intel VT-x is not supported yet)",
-            Self::NoSvm => "the CPU has no SVM (AMD-V)",
+            Self::NoSvm => "the CPU has no SVM (AMD-V); Intel VT-x is not supported yet",
             Self::DisabledByFirmware => "SVM is disabled in the firmware set-up (VM_CR.SVMDIS)",
             Self::NoNestedPaging => "the CPU has no nested paging (NPT)",
             Self::NoMemory => "out of memory for SVM structures",
@@ -62,16 +59,24 @@ impl core::fmt::Display for SvmError {
 
 pub fn features() -> Result<SvmFeatures, SvmError> {
     let cpuid = CpuId::new();
-    let ext = cpuid.get_extended_processor_and_feature_identifiers().ok_or(SvmError::NoSvm)?;
+    let ext = cpuid
+        .get_extended_processor_and_feature_identifiers()
+        .ok_or(SvmError::NoSvm)?;
     if !ext.has_svm() {
         return Err(SvmError::NoSvm);
     }
     let svm = cpuid.get_svm_info().ok_or(SvmError::NoSvm)?;
-    Ok(SvmFeatures { nested_paging: svm.has_nested_paging(), nrip_save: svm.has_nrip(), asids: svm.supported_asids() })
+    Ok(SvmFeatures {
+        nested_paging: svm.has_nested_paging(),
+        nrip_save: svm.has_nrip(),
+        asids: svm.supported_asids(),
+    })
 }
 
 /// Sets up what all CPUs share; `page` hands out zeroed frames (order).
-pub fn init_global(alloc_zeroed: &mut dyn FnMut(u32) -> Option<u64>) -> Result<SvmFeatures, SvmError> {
+pub fn init_global(
+    alloc_zeroed: &mut dyn FnMut(u32) -> Option<u64>,
+) -> Result<SvmFeatures, SvmError> {
     let f = features()?;
     if !f.nested_paging {
         return Err(SvmError::NoNestedPaging);
@@ -156,7 +161,9 @@ pub fn init_this_cpu(alloc_zeroed: &mut dyn FnMut(u32) -> Option<u64>) -> Result
 /// with XSAVE, which needs CR4.OSFXSR/OSXSAVE on the host. rxen itself never
 /// touches those registers (soft-float target).
 fn enable_host_fpu() {
-    let has_xsave = CpuId::new().get_feature_info().is_some_and(|f| f.has_xsave());
+    let has_xsave = CpuId::new()
+        .get_feature_info()
+        .is_some_and(|f| f.has_xsave());
     // SAFETY: standard FPU enabling; no rxen code uses FPU/SSE registers.
     unsafe {
         Cr0::update(|f| {

@@ -5,7 +5,6 @@
 use super::super::paging::phys_to_virt;
 
 // Control area.
-pub const INTERCEPT_CR: usize = 0x000;
 pub const INTERCEPT_EXCEPTIONS: usize = 0x008;
 pub const INTERCEPT_MISC1: usize = 0x00C;
 pub const INTERCEPT_MISC2: usize = 0x010;
@@ -139,9 +138,5 @@ impl Vmcb {
 
     pub fn segment_attrib(&self, seg: usize) -> u16 {
         (self.read64(seg) >> 16) as u16
-    }
-
-    pub fn segment_base(&self, seg: usize) -> u64 {
-        self.read64(seg + 8)
     }
 }
