@@ -98,7 +98,7 @@ fn parse_kernel_dependency(output: &str) -> Option<String> {
 
 /// `apt-get download PACKAGE` into `target/guest-cache/debs/`, unless a
 /// `.deb` of that package is already there.
-fn download_deb(package: &str) -> Result<PathBuf> {
+pub(crate) fn download_deb(package: &str) -> Result<PathBuf> {
     let debs = guest_cache_dir().join("debs");
     fs::create_dir_all(&debs).with_context(|| format!("creating {}", debs.display()))?;
     if let Some(deb) = find_deb(&debs, package)? {
@@ -137,7 +137,7 @@ fn find_deb(dir: &Path, package: &str) -> Result<Option<PathBuf>> {
 
 /// The version from the file name `PACKAGE_VERSION_ARCH.deb` (apt writes
 /// an epoch's `:` as `%3a`).
-fn deb_version(deb: &Path, package: &str) -> String {
+pub(crate) fn deb_version(deb: &Path, package: &str) -> String {
     let name = deb.file_name().unwrap_or_default().to_string_lossy();
     name.strip_prefix(&format!("{package}_"))
         .and_then(|rest| rest.split('_').next())
@@ -148,7 +148,7 @@ fn deb_version(deb: &Path, package: &str) -> String {
 /// `dpkg-deb --fsys-tarfile DEB | tar -x ./boot`, into a scratch directory
 /// renamed into place at the end, so an interrupted unpack is never taken
 /// for a finished one.
-fn unpack_boot_dir(deb: &Path, into: &Path) -> Result<()> {
+pub(crate) fn unpack_boot_dir(deb: &Path, into: &Path) -> Result<()> {
     let scratch = into.with_extension(format!("unpacking-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
     fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;

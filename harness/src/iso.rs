@@ -51,15 +51,19 @@ pub fn build_iso(image: &Path, modules: &[Module], cmdline: &str, out: &Path) ->
             .with_context(|| format!("copying module {}", m.path.display()))?;
     }
     fs::write(boot.join("grub/grub.cfg"), grub_cfg(cmdline, modules))?;
+    grub_mkrescue(&staging, out)
+}
+
+/// `grub-mkrescue -o OUT STAGING`: a BIOS-bootable ISO of the directory.
+pub(crate) fn grub_mkrescue(staging: &Path, out: &Path) -> Result<()> {
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         fs::create_dir_all(dir)?;
     }
-
     eprintln!("xtask: building {} with grub-mkrescue ...", out.display());
     let output = Command::new("grub-mkrescue")
         .arg("-o")
         .arg(out)
-        .arg(&staging)
+        .arg(staging)
         .output()
         .context("running grub-mkrescue")?;
     ensure!(

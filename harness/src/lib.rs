@@ -12,6 +12,7 @@ mod initramfs;
 mod iso;
 mod prereq;
 mod qemu;
+mod xen_reference;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,10 @@ pub use initramfs::{build_guest_probe, build_initramfs, INIT_SCRIPT};
 pub use iso::{build_iso, grub_cfg};
 pub use prereq::{ensure_guest_prerequisites, ensure_prerequisites, GUEST_TOOLS_TARGET};
 pub use qemu::{qemu_args, run_qemu, Boot, Exit, Module, QemuConfig, RunResult, SerialInput};
+pub use xen_reference::{
+    build_xen_iso, fetch_xen_hypervisor, multiboot_modules_arg, xen_grub_cfg, xen_qemu_config,
+    XenDom0, XenHypervisor, XenLoader, XEN_CMDLINE, XEN_PACKAGE, XEN_QEMU_ARGS,
+};
 
 /// The bare-metal target the hypervisor is built for.
 pub const HYPERVISOR_TARGET: &str = "x86_64-unknown-none";

@@ -306,7 +306,10 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
     // Drop our copies of the pipe's write end, or the reader never sees EOF.
     drop(cmd);
     let echo = cfg.echo;
-    let typist = Typist { stdin: child.stdin.take(), pending: cfg.input.clone() };
+    let typist = Typist {
+        stdin: child.stdin.take(),
+        pending: cfg.input.clone(),
+    };
     let pump = thread::spawn(move || pump(reader, log_file, echo, typist));
 
     let exit = wait(&mut child, cfg.timeout)?;

@@ -10,7 +10,10 @@ use rxen_harness::TestDomain;
 
 #[test]
 fn a_two_vcpu_guest_sees_two_cpus() {
-    let guest = TestDomain { vcpus: 2, ..TestDomain::linux("smp", "nproc") };
+    let guest = TestDomain {
+        vcpus: 2,
+        ..TestDomain::linux("smp", "nproc")
+    };
     let r = boot("smp-nproc", &[guest], Duration::from_secs(150));
     r.assert_contains("(d1) RXEN-NPROC 2");
     r.assert_in_order(&["(d1) RXEN-NPROC 2", "rxen: d1 powered off"]);
@@ -28,7 +31,10 @@ fn a_preserved_crash_stays_listed() {
         "rxen: domains:",
     ]);
     // Still listed, as crashed, when the machine powers off.
-    let listed = r.log.lines().any(|l| l.contains("d1 ") && l.contains("keeper") && l.contains("crashed"));
+    let listed = r
+        .log
+        .lines()
+        .any(|l| l.contains("d1 ") && l.contains("keeper") && l.contains("crashed"));
     if !listed {
         r.fail("the preserved domain is not in the domain list as crashed");
     }
@@ -40,9 +46,17 @@ fn debug_keys_dump_domains_and_run_queues() {
     let guest = TestDomain::linux("watched", "sleep=4");
     let mut qemu = machine("debug-keys", Duration::from_secs(150));
     // Input goes to the hypervisor until Ctrl-A is pressed three times.
-    qemu.input = vec![typing("(d1) RXEN-MARKER", b"q"), typing("rxen: domains:", b"r")];
+    qemu.input = vec![
+        typing("(d1) RXEN-MARKER", b"q"),
+        typing("rxen: domains:", b"r"),
+    ];
     let r = boot_on("debug-keys", qemu, &[guest]);
-    r.assert_in_order(&["rxen: domains:", "watched", "rxen: run queues:", "rxen:   cpu0"]);
+    r.assert_in_order(&[
+        "rxen: domains:",
+        "watched",
+        "rxen: run queues:",
+        "rxen:   cpu0",
+    ]);
     r.assert_contains("(d1) RXEN-SLEPT");
     assert_all_gone(&r);
 }

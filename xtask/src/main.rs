@@ -4,6 +4,8 @@
 //! installs what is missing, builds the image with the right flags and boots
 //! it the same way the integration tests do.
 
+mod bench;
+
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -44,8 +46,8 @@ enum Cmd {
     Test,
     /// Fetch the guest kernels and build the test initramfs; print their paths.
     Assets,
-    /// Benchmarks (not yet).
-    Bench,
+    /// Boot time to /init and power-off: no hypervisor, rxen, Xen 4.17; rxen's memory.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(Args)]
@@ -94,10 +96,7 @@ fn main() -> ExitCode {
         } => iso(out, &modules, &cmdline).map(|()| true),
         Cmd::Test => test(),
         Cmd::Assets => assets().map(|()| true),
-        Cmd::Bench => {
-            eprintln!("xtask: bench: not yet: needs guests (issue 3)");
-            Ok(false)
-        }
+        Cmd::Bench(args) => bench::bench(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -132,6 +132,7 @@ fn start(domain: Arc<Domain>) {
     super::register(domain.clone());
     let v0 = domain.vcpus[0].clone();
     v0.set_state(RunState::Runnable);
+    v0.runstate.change(super::runstate::Runstate::Runnable);
     crate::sched::enqueue(v0);
 }
 

@@ -4,6 +4,7 @@
 pub mod builder;
 pub mod guest_access;
 pub mod memory;
+pub mod runstate;
 pub mod vcpu;
 
 use alloc::string::String;
@@ -85,6 +86,11 @@ impl Domain {
             3 => DomainState::Preserved,
             _ => DomainState::Destroyed,
         }
+    }
+
+    /// Whether the guest asked for XEN_RUNSTATE_UPDATE (VMASST type 5).
+    pub fn runstate_update_flag(&self) -> bool {
+        self.vm_assist.load(Ordering::SeqCst) & (1 << 5) != 0
     }
 
     pub fn state_name(&self) -> &'static str {
@@ -204,7 +210,7 @@ fn destroy(domain: &Arc<Domain>) {
 
 fn log_statistics(domain: &Domain) {
     for v in &domain.vcpus {
-        let cpu_ms = v.cpu_time.load(Ordering::Relaxed) / 1_000_000;
+        let cpu_ms = v.cpu_time() / 1_000_000;
         let exits = v.inner.lock().exit_counts;
         log::info!("d{}v{}: {} ms on CPU, {}", domain.id, v.id, cpu_ms, exits);
     }
@@ -227,7 +233,7 @@ pub fn dump_domains() {
         let cpu_ns: u64 = d
             .vcpus
             .iter()
-            .map(|v| v.cpu_time.load(Ordering::Relaxed))
+            .map(|v| v.cpu_time())
             .sum();
         let ram = d.memory.lock().ram_bytes();
         crate::println!(

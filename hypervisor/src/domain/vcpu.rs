@@ -62,14 +62,10 @@ pub struct Vcpu {
     pub timer_deadline: AtomicU64,
     /// Machine address of its 64-byte vcpu_info.
     pub vcpu_info_pa: AtomicU64,
-    /// System time it last started running (for CPU-time accounting).
-    pub running_since: AtomicU64,
-    /// Nanoseconds spent running.
-    pub cpu_time: AtomicU64,
     /// Set while a physical CPU is running it (holds `inner`).
     on_cpu: AtomicBool,
-    /// Guest virtual address of its runstate area; 0 = none.
-    pub runstate_gva: AtomicU64,
+    /// Time spent running, runnable, blocked, offline (the guest's view).
+    pub runstate: super::runstate::RunstateAccount,
     /// SCHEDOP_poll timeout in system time; 0 = none.
     pub poll_deadline: AtomicU64,
     /// Fixed IPI vectors posted by other vCPUs, merged into the virtual
@@ -98,16 +94,19 @@ impl Vcpu {
             pcpu: AtomicU32::new(0),
             timer_deadline: AtomicU64::new(0),
             vcpu_info_pa: AtomicU64::new(vcpu_info_pa),
-            running_since: AtomicU64::new(0),
-            cpu_time: AtomicU64::new(0),
             on_cpu: AtomicBool::new(false),
-            runstate_gva: AtomicU64::new(0),
+            runstate: super::runstate::RunstateAccount::new(),
             poll_deadline: AtomicU64::new(0),
             posted: [const { AtomicU64::new(0) }; 4],
             init_received: AtomicBool::new(false),
             sipi_vector: AtomicU32::new(0),
             inner: spin::Mutex::new(inner),
         })
+    }
+
+    /// Nanoseconds it has spent running.
+    pub fn cpu_time(&self) -> u64 {
+        self.runstate.time_in(super::runstate::Runstate::Running)
     }
 
     pub fn state(&self) -> RunState {

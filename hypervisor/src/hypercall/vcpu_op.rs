@@ -9,6 +9,7 @@ use rxen_xen_abi::vcpu::*;
 use super::{err, ok, Call, Outcome};
 use crate::arch::paging::phys_to_virt;
 use crate::domain::memory::PAGE;
+use crate::domain::runstate;
 use crate::domain::vcpu::{RunState, Vcpu};
 use crate::time;
 
@@ -28,7 +29,7 @@ pub fn call(call: &mut Call) -> Outcome {
         }
         VCPUOP_REGISTER_RUNSTATE_MEMORY_AREA => register_runstate(call, &target, arg),
         VCPUOP_GET_RUNSTATE_INFO => {
-            let info = runstate_of(&target);
+            let info = target.runstate.snapshot();
             call.write(arg, &info).map(|()| 0)
         }
         VCPUOP_IS_UP => Ok(u64::from(!matches!(
@@ -100,26 +101,20 @@ pub fn set_timer_op(call: &mut Call) -> Outcome {
 
 fn register_runstate(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, Errno> {
     let area: VcpuRegisterMemoryArea = call.read(arg)?;
-    target.runstate_gva.store(area.addr, Ordering::SeqCst);
-    if area.addr != 0 && target.id == call.vcpu.id {
-        let info = runstate_of(target);
-        // The area is in the guest's kernel memory; a bad address is its
-        // problem and is ignored, as Xen does.
-        let _ = call.write(area.addr, &info);
+    if area.addr == 0 {
+        target.runstate.set_area(0);
+        return Ok(0);
     }
+    // Translated once: the area is a per-CPU kernel variable, which stays
+    // where it is.
+    let gpa = {
+        let mem = call.dom.memory.lock();
+        crate::domain::guest_access::virt_to_phys(&mem, call.inner.arch.paging(), area.addr)?
+    };
+    if !runstate::fits_in_page(gpa) || call.dom.memory.lock().translate_writable(gpa).is_none() {
+        return Err(errno::EINVAL);
+    }
+    target.runstate.set_area(gpa);
+    target.runstate.publish(&call.dom.memory.lock(), call.dom.runstate_update_flag());
     Ok(0)
-}
-
-/// The vCPU's runstate: running since it was put on a CPU; time spent
-/// running so far (other states are not tracked separately yet).
-pub fn runstate_of(v: &Vcpu) -> VcpuRunstateInfo {
-    let now = time::now_ns();
-    let running = v.cpu_time.load(Ordering::Relaxed)
-        + now.saturating_sub(v.running_since.load(Ordering::Relaxed));
-    VcpuRunstateInfo {
-        state: RUNSTATE_RUNNING,
-        pad: 0,
-        state_entry_time: v.running_since.load(Ordering::Relaxed),
-        time: [running, 0, now.saturating_sub(running), 0],
-    }
 }

@@ -52,6 +52,7 @@ fn wake_idle_cpu() {
 /// so it sees the event at its next entry.
 pub fn kick(vcpu: &Arc<Vcpu>) {
     if vcpu.transition(RunState::Blocked, RunState::Runnable) {
+        vcpu.runstate.change(crate::domain::runstate::Runstate::Runnable);
         enqueue(vcpu.clone());
         return;
     }

@@ -7,6 +7,7 @@ use core::sync::atomic::Ordering;
 use rxen_xen_abi::evtchn::VIRQ_TIMER;
 
 use crate::arch::{self, apic, exits, percpu};
+use crate::domain::runstate::Runstate;
 use crate::domain::vcpu::{RunState, Vcpu, VcpuInner};
 use crate::domain::{self, Domain};
 use crate::time;
@@ -40,7 +41,7 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
     vcpu.pcpu.store(me as u32, Ordering::SeqCst);
     vcpu.set_on_cpu(true);
     let start = time::now_ns();
-    vcpu.running_since.store(start, Ordering::Relaxed);
+    vcpu.runstate.change(Runstate::Running);
     let next = {
         let mut inner = vcpu.inner.lock();
         if LAST_VCPU[me].swap(Arc::as_ptr(&vcpu) as usize, Ordering::Relaxed)
@@ -56,12 +57,17 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
             vcpu.timer_deadline.store(0, Ordering::SeqCst);
         }
         exits::refresh_time(&dom, &vcpu, &mut inner);
+        vcpu.runstate.publish(&dom.memory.lock(), dom.runstate_update_flag());
         let next = guest_loop(&dom, &vcpu, &mut inner, start + super::SLICE_NS);
         inner.arch.save_fpu();
+        vcpu.runstate.change(match next {
+            Next::Continue | Next::Yield => Runstate::Runnable,
+            Next::Block => Runstate::Blocked,
+            Next::Down | Next::Stop => Runstate::Offline,
+        });
+        vcpu.runstate.publish(&dom.memory.lock(), dom.runstate_update_flag());
         next
     };
-    vcpu.cpu_time
-        .fetch_add(time::now_ns() - start, Ordering::Relaxed);
     vcpu.set_on_cpu(false);
     after_run(&dom, &vcpu, next);
     domain::reap(&dom);
@@ -123,6 +129,7 @@ fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
             if vcpu.transition(RunState::Running, RunState::Blocked) && has_work(dom, vcpu) {
                 // An event arrived while we were deciding to block.
                 if vcpu.transition(RunState::Blocked, RunState::Runnable) {
+                    vcpu.runstate.change(Runstate::Runnable);
                     super::enqueue(vcpu.clone());
                 }
             }

@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use regex::Regex;
-use rxen_harness::{self as harness, Boot, Exit, GuestAssets, QemuConfig, RunResult, SerialInput, TestDomain};
+use rxen_harness::{
+    self as harness, Boot, Exit, GuestAssets, QemuConfig, RunResult, SerialInput, TestDomain,
+};
 
 /// The machine: enough for four 192 MiB guests and then some.
 pub const MACHINE_MIB: u32 = 2048;
@@ -39,7 +41,12 @@ pub fn machine(test: &str, timeout: Duration) -> QemuConfig {
         memory_mib: MACHINE_MIB,
         timeout,
         cmdline: "debug_exit loglvl=info".into(),
-        ..QemuConfig::new(format!("guests-{test}"), Boot::Pvh { image: hypervisor() })
+        ..QemuConfig::new(
+            format!("guests-{test}"),
+            Boot::Pvh {
+                image: hypervisor(),
+            },
+        )
     }
 }
 
@@ -61,7 +68,10 @@ pub fn boot(test: &str, domains: &[TestDomain], timeout: Duration) -> RunResult 
 
 /// Types `bytes` on the serial console once `after` has been printed.
 pub fn typing(after: &str, bytes: &[u8]) -> SerialInput {
-    SerialInput { after: after.to_owned(), bytes: bytes.to_vec() }
+    SerialInput {
+        after: after.to_owned(),
+        bytes: bytes.to_vec(),
+    }
 }
 
 #[track_caller]
@@ -73,7 +83,9 @@ pub fn assert_all_gone(r: &RunResult) {
 /// Every capture of `pattern` in the log, as numbers.
 pub fn numbers(r: &RunResult, pattern: &str) -> Vec<f64> {
     let re = Regex::new(pattern).unwrap();
-    re.captures_iter(&r.log).map(|c| c[1].parse().unwrap()).collect()
+    re.captures_iter(&r.log)
+        .map(|c| c[1].parse().unwrap())
+        .collect()
 }
 
 /// The first capture of `pattern` in the log, as a number.
