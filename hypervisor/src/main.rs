@@ -92,6 +92,7 @@ pub fn main(boot: &BootInfo) -> ! {
     }
     // The other CPUs start running domains while this one builds the rest.
     irq::PERIODIC_TICK.store(false, Ordering::SeqCst);
+    sched::init();
     SCHEDULER_STARTED.store(true, Ordering::SeqCst);
     let started = domain::builder::start_boot_domains();
     if started == 0 {

@@ -54,7 +54,7 @@ fn deliver(target: &Arc<Vcpu>, ipi: IpiRequest) {
                     .store(u32::from(vector) | 0x100, Ordering::SeqCst);
                 if target.transition(RunState::Down, RunState::Runnable) {
                     target.runstate.change(crate::domain::runstate::Runstate::Runnable);
-                    crate::sched::enqueue(target.clone());
+                    crate::sched::make_runnable(target);
                 }
             }
         }

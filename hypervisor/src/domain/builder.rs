@@ -56,11 +56,8 @@ pub fn start_boot_domains() -> usize {
         for w in &config.warnings {
             log::warn!("domain '{}': {}", config.name, w);
         }
-        match build(config.clone(), super::allocate_id(), &mut kernels) {
-            Ok(domain) => {
-                start(domain);
-                started += 1;
-            }
+        match build(config.clone(), super::allocate_id(), &mut kernels).and_then(start) {
+            Ok(()) => started += 1,
             Err(e) => crate::println!("rxen: domain '{}': {}", config.name, e),
         }
     }
@@ -103,11 +100,8 @@ pub fn restart(old: &Domain) -> Result<(), String> {
         &mut KernelCache::default(),
     );
     RESTARTS.fetch_sub(1, Ordering::SeqCst);
-    match result {
-        Ok(domain) => {
-            start(domain);
-            Ok(())
-        }
+    match result.and_then(start) {
+        Ok(()) => Ok(()),
         Err(e) => {
             crate::println!("rxen: domain '{}': restart failed: {}", old.config.name, e);
             Err(e)
@@ -115,7 +109,9 @@ pub fn restart(old: &Domain) -> Result<(), String> {
     }
 }
 
-fn start(domain: Arc<Domain>) {
+/// Hands a built domain to the scheduler and starts vCPU 0.
+fn start(domain: Arc<Domain>) -> Result<(), String> {
+    crate::sched::add_domain(&domain)?;
     let (ram, overhead) = {
         let mem = domain.memory.lock();
         (mem.ram_bytes(), mem.overhead_bytes())
@@ -133,7 +129,8 @@ fn start(domain: Arc<Domain>) {
     let v0 = domain.vcpus[0].clone();
     v0.set_state(RunState::Runnable);
     v0.runstate.change(super::runstate::Runstate::Runnable);
-    crate::sched::enqueue(v0);
+    crate::sched::make_runnable(&v0);
+    Ok(())
 }
 
 /// Everything that can go wrong, as a sentence naming what to fix.

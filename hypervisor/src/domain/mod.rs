@@ -198,6 +198,7 @@ pub fn reap(domain: &Arc<Domain>) {
 
 fn destroy(domain: &Arc<Domain>) {
     DOMAINS.lock().retain(|d| !Arc::ptr_eq(d, domain));
+    crate::sched::remove_domain(domain);
     // Wait out any CPU still setting an event pending in this domain, then
     // free the guest's frames now, whoever still holds the Arc.
     drop(domain.events.lock());

@@ -1,50 +1,138 @@
-//! Scheduling vCPUs onto physical CPUs: one shared run queue served in
-//! order, time slices enforced by the host timer, idle CPUs halt until an
-//! IPI or a timer wakes them. (The credit scheduler with weights, caps and
-//! affinity replaces this policy in the next milestone.)
+//! Scheduling vCPUs onto physical CPUs with Xen's credit scheduler: the
+//! policy (weights, caps, affinity, boost, work stealing) is the
+//! `rxen-credit-sched` crate, behind one lock; this module is the
+//! mechanism: per-CPU loops that ask it what to run, timers, and IPIs.
 
 pub mod run;
 
-use alloc::collections::VecDeque;
+use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, Ordering};
+
+use rxen_credit_sched::{CpuMask, CreditScheduler, DomainId, PcpuId, SchedConfig, VcpuId};
 
 use crate::arch::percpu::{self, MAX_CPUS};
 use crate::arch::{apic, interrupts};
 use crate::domain::vcpu::{RunState, Vcpu};
+use crate::domain::Domain;
 use crate::sync::TicketLock;
+use crate::time;
 
 pub use run::fire_expired_timers;
 
-/// How long a vCPU runs before others waiting get the CPU.
-pub const SLICE_NS: u64 = 10_000_000;
+static POLICY: TicketLock<Option<CreditScheduler>> = TicketLock::new(None);
+/// The vCPU objects behind the policy's ids.
+static VCPUS: TicketLock<BTreeMap<u32, Arc<Vcpu>>> = TicketLock::new(BTreeMap::new());
+/// Set (by an IPI or locally) when a CPU must ask the policy again.
+static NEED_RESCHED: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
 
-static RUN_QUEUE: TicketLock<VecDeque<Arc<Vcpu>>> = TicketLock::new(VecDeque::new());
-static IDLE: [AtomicBool; MAX_CPUS] = [const { AtomicBool::new(false) }; MAX_CPUS];
-
-/// Puts a runnable vCPU in the queue and wakes an idle CPU for it.
-pub fn enqueue(vcpu: Arc<Vcpu>) {
-    RUN_QUEUE.lock().push_back(vcpu);
-    wake_idle_cpu();
+/// The policy's name for a vCPU: unique across domains.
+pub fn vcpu_key(domid: u16, vcpu: u32) -> VcpuId {
+    VcpuId((u32::from(domid) << 8) | vcpu)
 }
 
-fn dequeue() -> Option<Arc<Vcpu>> {
-    RUN_QUEUE.lock().pop_front()
-}
-
-pub fn queue_is_empty() -> bool {
-    RUN_QUEUE.lock().is_empty()
-}
-
-fn wake_idle_cpu() {
-    let me = percpu::cpu_index();
+/// Starts the policy for the CPUs that are online.
+pub fn init() {
     let cpus = crate::arch::smp::cpus_online();
-    if let Some(cpu) = (0..cpus).find(|&c| c != me && IDLE[c].load(Ordering::SeqCst)) {
-        apic::send_ipi(
-            percpu::cpu(cpu).apic_id.load(Ordering::Relaxed),
-            interrupts::VECTOR_KICK,
-        );
+    let policy = CreditScheduler::new(cpus, SchedConfig::default()).expect("scheduler configuration is valid");
+    *POLICY.lock() = Some(policy);
+}
+
+fn with_policy<R>(f: impl FnOnce(&mut CreditScheduler) -> R) -> R {
+    f(POLICY.lock().as_mut().expect("sched::init ran"))
+}
+
+/// Registers a new domain and its vCPUs (all offline until woken).
+pub fn add_domain(dom: &Arc<Domain>) -> Result<(), alloc::string::String> {
+    let weight = dom.config.weight.unwrap_or(256);
+    let cap = dom.config.cap.unwrap_or(0);
+    let online = CpuMask::first_n(crate::arch::smp::cpus_online());
+    let affinity = match &dom.config.cpus {
+        Some(set) => {
+            let mut mask = CpuMask::empty();
+            for cpu in set.iter().filter(|&c| c < rxen_credit_sched::MAX_PCPUS) {
+                mask.insert(PcpuId(cpu as u32));
+            }
+            mask.and(online)
+        }
+        None => online,
+    };
+    if affinity.is_empty() {
+        return Err(alloc::format!("cpus = \"{}\" names no CPU this machine has", dom.config.cpus.unwrap_or_default()));
     }
+    with_policy(|p| {
+        p.add_domain(DomainId(u32::from(dom.id)), weight, cap).map_err(|e| alloc::format!("scheduler: {e:?}"))?;
+        for v in &dom.vcpus {
+            p.add_vcpu(DomainId(u32::from(dom.id)), vcpu_key(dom.id, v.id), affinity)
+                .map_err(|e| alloc::format!("scheduler: {e:?}"))?;
+        }
+        Ok::<(), alloc::string::String>(())
+    })?;
+    let mut map = VCPUS.lock();
+    for v in &dom.vcpus {
+        map.insert(vcpu_key(dom.id, v.id).0, v.clone());
+    }
+    Ok(())
+}
+
+/// Forgets a destroyed domain.
+pub fn remove_domain(dom: &Domain) {
+    let kick = with_policy(|p| p.remove_domain(DomainId(u32::from(dom.id))));
+    resched_cpus(kick);
+    let mut map = VCPUS.lock();
+    for v in &dom.vcpus {
+        map.remove(&vcpu_key(dom.id, v.id).0);
+    }
+}
+
+/// `vcpu` became runnable: tell the policy, interrupt the CPU it names.
+pub fn make_runnable(vcpu: &Arc<Vcpu>) {
+    let target = with_policy(|p| p.wake(vcpu_key(vcpu.domain_id, vcpu.id), time::now_ns()));
+    if let Some(cpu) = target {
+        resched_cpu(cpu);
+    }
+}
+
+/// `vcpu` stopped being runnable (blocked, offline, dead).
+fn make_not_runnable(vcpu: &Vcpu) {
+    let _ = with_policy(|p| p.sleep(vcpu_key(vcpu.domain_id, vcpu.id), time::now_ns()));
+}
+
+fn resched_cpu(cpu: PcpuId) {
+    let c = cpu.0 as usize;
+    NEED_RESCHED[c].store(true, Ordering::SeqCst);
+    if c != percpu::cpu_index() {
+        apic::send_ipi(percpu::cpu(c).apic_id.load(Ordering::Relaxed), interrupts::VECTOR_KICK);
+    }
+}
+
+fn resched_cpus(mask: CpuMask) {
+    for cpu in mask.iter() {
+        resched_cpu(cpu);
+    }
+}
+
+/// Whether this CPU was asked to reschedule (and clears the request).
+pub fn take_resched() -> bool {
+    NEED_RESCHED[percpu::cpu_index()].swap(false, Ordering::SeqCst)
+}
+
+/// The policy's periodic work for this CPU, when due: returns whether this
+/// CPU must reschedule.
+pub fn tick_if_due() -> bool {
+    let me = PcpuId(percpu::cpu_index() as u32);
+    let now = time::now_ns();
+    let kick = with_policy(|p| if now >= p.next_event(me) { p.tick(me, now) } else { CpuMask::empty() });
+    let mine = kick.contains(me);
+    let mut others = kick;
+    others.remove(me);
+    resched_cpus(others);
+    mine
+}
+
+/// When the policy needs this CPU's attention next (system time).
+pub fn next_event() -> u64 {
+    with_policy(|p| p.next_event(PcpuId(percpu::cpu_index() as u32)))
 }
 
 /// Something happened for `vcpu` (an event, its timer): make it run soon.
@@ -53,61 +141,63 @@ fn wake_idle_cpu() {
 pub fn kick(vcpu: &Arc<Vcpu>) {
     if vcpu.transition(RunState::Blocked, RunState::Runnable) {
         vcpu.runstate.change(crate::domain::runstate::Runstate::Runnable);
-        enqueue(vcpu.clone());
+        make_runnable(vcpu);
         return;
     }
     if vcpu.on_cpu() {
         let cpu = vcpu.pcpu.load(Ordering::SeqCst) as usize;
         if cpu != percpu::cpu_index() {
-            apic::send_ipi(
-                percpu::cpu(cpu).apic_id.load(Ordering::Relaxed),
-                interrupts::VECTOR_KICK,
-            );
+            apic::send_ipi(percpu::cpu(cpu).apic_id.load(Ordering::Relaxed), interrupts::VECTOR_KICK);
         }
     }
 }
 
-/// The run queues and what each CPU runs (debug key 'r').
+/// The run queues as the policy sees them (debug key 'r').
 pub fn dump_run_queues() {
-    let cpus = crate::arch::smp::cpus_online();
-    crate::println!("rxen: run queues:");
-    for cpu in 0..cpus {
-        let running = crate::domain::all()
-            .iter()
-            .flat_map(|d| d.vcpus.iter().cloned())
-            .find(|v| v.on_cpu() && v.pcpu.load(Ordering::Relaxed) as usize == cpu);
-        match running {
-            Some(v) => crate::println!("rxen:   cpu{cpu}: running d{}v{}", v.domain_id, v.id),
-            None => crate::println!("rxen:   cpu{cpu}: idle"),
-        }
+    let mut text = alloc::string::String::new();
+    let _ = with_policy(|p| p.dump(&mut text));
+    crate::println!("rxen: run queues (credit scheduler):");
+    for line in text.lines() {
+        crate::println!("rxen:   {line}");
     }
-    let queue: alloc::vec::Vec<_> = RUN_QUEUE
-        .lock()
-        .iter()
-        .map(|v| (v.domain_id, v.id))
-        .collect();
-    crate::println!("rxen:   waiting: {:?}", queue);
 }
 
 /// Every physical CPU ends up here once the machine is set up.
 pub fn run_forever() -> ! {
-    let me = percpu::cpu_index();
+    let me = PcpuId(percpu::cpu_index() as u32);
     loop {
-        if let Some(vcpu) = dequeue() {
-            run::run_vcpu(vcpu);
-            continue;
+        NEED_RESCHED[me.0 as usize].store(false, Ordering::SeqCst);
+        let decision = with_policy(|p| p.schedule(me, time::now_ns()));
+        let mut others = decision.kick;
+        others.remove(me);
+        resched_cpus(others);
+        let vcpu = decision.next.and_then(|v| VCPUS.lock().get(&v.0).cloned());
+        match vcpu {
+            Some(vcpu) => run::run_vcpu(vcpu),
+            None => idle(),
         }
-        IDLE[me].store(true, Ordering::SeqCst);
-        // Re-check after announcing idleness: an enqueue in between would
-        // otherwise not wake us.
-        if queue_is_empty() {
-            let next = fire_expired_timers();
-            run::arm_host_timer(next);
-            crate::arch::wait_for_interrupt();
-            crate::arch::interrupts_disable_save();
-        }
-        IDLE[me].store(false, Ordering::SeqCst);
-        fire_expired_timers();
-        crate::console::poll_input();
     }
+}
+
+/// Nothing to run: halt until an interrupt (a wake-up IPI or a timer).
+fn idle() {
+    let next = fire_expired_timers().min(next_event());
+    if NEED_RESCHED[percpu::cpu_index()].load(Ordering::SeqCst) {
+        return;
+    }
+    run::arm_host_timer(next);
+    crate::arch::wait_for_interrupt();
+    crate::arch::interrupts_disable_save();
+    fire_expired_timers();
+    tick_if_due();
+}
+
+/// For `after_run`: the vCPU stopped being runnable.
+pub fn vcpu_stopped(vcpu: &Vcpu) {
+    make_not_runnable(vcpu);
+}
+
+/// For `after_run`: the vCPU yielded.
+pub fn vcpu_yielded(vcpu: &Vcpu) {
+    let _ = with_policy(|p| p.yield_vcpu(vcpu_key(vcpu.domain_id, vcpu.id), time::now_ns()));
 }

@@ -32,15 +32,16 @@ const MAX_SLEEP_NS: u64 = 100_000_000;
 
 pub fn run_vcpu(vcpu: Arc<Vcpu>) {
     let Some(dom) = vcpu.domain.upgrade() else {
+        super::vcpu_stopped(&vcpu);
         return;
     };
     if !vcpu.transition(RunState::Runnable, RunState::Running) {
-        return; // died while queued
+        super::vcpu_stopped(&vcpu); // died while queued
+        return;
     }
     let me = percpu::cpu_index();
     vcpu.pcpu.store(me as u32, Ordering::SeqCst);
     vcpu.set_on_cpu(true);
-    let start = time::now_ns();
     vcpu.runstate.change(Runstate::Running);
     let next = {
         let mut inner = vcpu.inner.lock();
@@ -58,7 +59,7 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
         }
         exits::refresh_time(&dom, &vcpu, &mut inner);
         vcpu.runstate.publish(&dom.memory.lock(), dom.runstate_update_flag());
-        let next = guest_loop(&dom, &vcpu, &mut inner, start + super::SLICE_NS);
+        let next = guest_loop(&dom, &vcpu, &mut inner);
         inner.arch.save_fpu();
         vcpu.runstate.change(match next {
             Next::Continue | Next::Yield => Runstate::Runnable,
@@ -77,12 +78,7 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
 static LAST_VCPU: [core::sync::atomic::AtomicUsize; percpu::MAX_CPUS] =
     [const { core::sync::atomic::AtomicUsize::new(0) }; percpu::MAX_CPUS];
 
-fn guest_loop(
-    dom: &Arc<Domain>,
-    vcpu: &Arc<Vcpu>,
-    inner: &mut VcpuInner,
-    mut slice_end: u64,
-) -> Next {
+fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner) -> Next {
     loop {
         if vcpu.state() == RunState::Dead || !dom.is_running() {
             return Next::Stop;
@@ -94,48 +90,52 @@ fn guest_loop(
         }
         fire_own_timer(dom, vcpu);
         exits::deliver_interrupts(dom, vcpu, inner);
-        arm_host_timer(next_deadline(vcpu, slice_end));
+        arm_host_timer(next_deadline(vcpu));
         let exit = inner.arch.run();
         inner.arch.reinject_interrupted_event();
         // Let the host interrupt that ended the guest (if any) be taken.
         arch::enable_interrupts();
         arch::interrupts_disable_save();
         let next = exits::handle(dom, vcpu, inner, exit);
-        let now = time::now_ns();
-        match next {
-            Next::Continue if now < slice_end || super::queue_is_empty() => {}
-            Next::Continue => return Next::Yield,
-            Next::Yield if super::queue_is_empty() => {}
-            other => return other,
+        if next != Next::Continue {
+            return next;
         }
-        if now >= slice_end || now >= NEXT_GLOBAL[percpu::cpu_index()].load(Ordering::Relaxed) {
+        let now = time::now_ns();
+        if now >= NEXT_GLOBAL[percpu::cpu_index()].load(Ordering::Relaxed) {
             fire_expired_timers();
         }
-        if now >= slice_end {
-            // Nobody was waiting: a fresh slice.
-            slice_end = now + super::SLICE_NS;
+        // The policy's tick (end of slice, accounting) or another CPU asked
+        // this one to choose again.
+        let tick = now >= super::next_event() && super::tick_if_due();
+        if super::take_resched() || tick {
+            return Next::Continue;
         }
     }
 }
 
 fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
     match next {
-        Next::Continue | Next::Yield => {
-            if vcpu.transition(RunState::Running, RunState::Runnable) {
-                super::enqueue(vcpu.clone());
-            }
+        // Preempted: still runnable; the policy requeues it.
+        Next::Continue => {
+            vcpu.transition(RunState::Running, RunState::Runnable);
+        }
+        Next::Yield => {
+            vcpu.transition(RunState::Running, RunState::Runnable);
+            super::vcpu_yielded(vcpu);
         }
         Next::Block => {
-            if vcpu.transition(RunState::Running, RunState::Blocked) && has_work(dom, vcpu) {
-                // An event arrived while we were deciding to block.
-                if vcpu.transition(RunState::Blocked, RunState::Runnable) {
+            if vcpu.transition(RunState::Running, RunState::Blocked) {
+                super::vcpu_stopped(vcpu);
+                // An event may have arrived while we were deciding to block.
+                if has_work(dom, vcpu) && vcpu.transition(RunState::Blocked, RunState::Runnable) {
                     vcpu.runstate.change(Runstate::Runnable);
-                    super::enqueue(vcpu.clone());
+                    super::make_runnable(vcpu);
                 }
             }
         }
         Next::Down => {
             vcpu.transition(RunState::Running, RunState::Down);
+            super::vcpu_stopped(vcpu);
             if dom.vcpus.iter().all(|v| v.state() == RunState::Down) {
                 crate::println!("rxen: d{}: all vCPUs halted with interrupts off", dom.id);
                 dom.shutdown(rxen_xen_abi::sched::ShutdownReason::Poweroff);
@@ -143,6 +143,7 @@ fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
         }
         Next::Stop => {
             vcpu.set_state(RunState::Dead);
+            super::vcpu_stopped(vcpu);
         }
     }
 }
@@ -172,9 +173,9 @@ fn fire_own_timer(dom: &Domain, vcpu: &Vcpu) {
     }
 }
 
-fn next_deadline(vcpu: &Vcpu, slice_end: u64) -> u64 {
+fn next_deadline(vcpu: &Vcpu) -> u64 {
     let own = vcpu.timer_deadline.load(Ordering::SeqCst);
-    let mut next = slice_end.min(NEXT_GLOBAL[percpu::cpu_index()].load(Ordering::Relaxed));
+    let mut next = super::next_event().min(NEXT_GLOBAL[percpu::cpu_index()].load(Ordering::Relaxed));
     if own != 0 {
         next = next.min(own);
     }
