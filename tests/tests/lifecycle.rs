@@ -54,8 +54,9 @@ fn debug_keys_dump_domains_and_run_queues() {
     r.assert_in_order(&[
         "rxen: domains:",
         "watched",
-        "rxen: run queues:",
-        "rxen:   cpu0",
+        "rxen: run queues",
+        "CPU[00]",
+        "CPU[01]",
     ]);
     r.assert_contains("(d1) RXEN-SLEPT");
     assert_all_gone(&r);
