@@ -160,7 +160,9 @@ pub fn build(
     };
     let memory_bytes = config.memory_mib << 20;
     check_free_memory(memory_bytes)?;
+    let t0 = crate::time::now_ns();
     let image = kernels.load(&config.kernel, kernel_bytes)?;
+    let t1 = crate::time::now_ns();
     let kernel_range = kernel_extent(&image);
     let entry = image.pvh_entry;
     let spec = GuestSpec {
@@ -180,12 +182,20 @@ pub fn build(
         .map_err(mem_err)?;
     let high = plan.ram()[1];
     memory.populate(high.start, high.end).map_err(mem_err)?;
+    let t2 = crate::time::now_ns();
     for seg in &image.segments {
         memory
             .write(seg.paddr, &seg.data)
             .map_err(|_| "kernel segment outside RAM".to_string())?;
     }
     drop(image);
+    log::info!(
+        "d{id}: kernel loaded in {} ms, {} MiB of RAM zeroed in {} ms, copied in {} ms",
+        (t1 - t0) / 1_000_000,
+        memory_bytes >> 20,
+        (t2 - t1) / 1_000_000,
+        (crate::time::now_ns() - t2) / 1_000_000
+    );
     if let (Some(bytes), Some(range)) = (initrd, plan.initrd()) {
         memory.write(range.start, bytes).map_err(mem_err)?;
     }

@@ -50,7 +50,7 @@ pub fn alloc(order: u32) -> Result<u64, AllocError> {
 pub fn alloc_zeroed(order: u32) -> Result<u64, AllocError> {
     let pa = alloc(order)?;
     // SAFETY: freshly allocated frames, ours alone, in the direct map.
-    unsafe { core::ptr::write_bytes(paging::phys_to_virt(pa), 0, (FRAME_SIZE << order) as usize) };
+    unsafe { paging::zero_phys(pa, (FRAME_SIZE << order) as usize) };
     Ok(pa)
 }
 

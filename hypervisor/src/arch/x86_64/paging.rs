@@ -41,6 +41,27 @@ pub fn phys_to_virt(pa: u64) -> *mut u8 {
     (pa + PHYS_OFFSET.load(Ordering::Relaxed)) as *mut u8
 }
 
+/// Zeroes `len` bytes (a multiple of 8) at `pa` with `rep stosq`: under
+/// emulation, eight bytes per iteration is several times faster than the
+/// byte loop `memset` uses, and domains need all their RAM zeroed.
+///
+/// # Safety
+/// [pa, pa+len) must be memory the caller owns, in the direct map.
+pub unsafe fn zero_phys(pa: u64, len: usize) {
+    let ptr = phys_to_virt(pa);
+    // SAFETY: the caller owns the range; rep stosq writes exactly len/8
+    // quadwords forward (DF is clear in the hypervisor).
+    unsafe {
+        core::arch::asm!(
+            "rep stosq",
+            inout("rcx") len / 8 => _,
+            inout("rdi") ptr => _,
+            in("rax") 0u64,
+            options(nostack, preserves_flags)
+        );
+    }
+}
+
 /// The physical address behind a direct-map pointer.
 pub fn virt_to_phys(ptr: *const u8) -> u64 {
     ptr as u64 - PHYS_OFFSET.load(Ordering::Relaxed)
