@@ -9,6 +9,10 @@ use crate::arch::paging::phys_to_virt;
 use crate::mm::frames;
 
 pub const PAGE: u64 = 4096;
+/// The most a domain may hold beyond its RAM (page tables and the pages
+/// it maps in: shared_info, grant frames). A guest remapping frames all over
+/// its address space hits this instead of exhausting the hypervisor.
+const MAX_OVERHEAD: u64 = 4 << 20;
 /// RAM is allocated in 2 MiB blocks where alignment allows (fewer
 /// allocator calls, contiguous memory), 4 KiB frames elsewhere.
 const BIG_ORDER: u32 = 9;
@@ -80,6 +84,9 @@ impl GuestMemory {
 
     /// A zeroed frame owned by the domain but not (yet) mapped anywhere.
     pub fn alloc_frame(&mut self) -> Result<u64, MemoryError> {
+        if self.overhead_bytes() > MAX_OVERHEAD {
+            return Err(MemoryError::OutOfMemory);
+        }
         let pa = frames::alloc_zeroed(0).map_err(|_| MemoryError::OutOfMemory)?;
         self.owned.push((pa, 0));
         Ok(pa)
@@ -87,6 +94,9 @@ impl GuestMemory {
 
     /// Maps machine page `pa` (which the domain owns) at `gpa`.
     pub fn map(&mut self, gpa: u64, pa: u64, access: Access) -> Result<(), MemoryError> {
+        if self.overhead_bytes() > MAX_OVERHEAD {
+            return Err(MemoryError::OutOfMemory);
+        }
         let owned = &mut self.owned;
         let mut table_frame = || {
             let frame = frames::alloc_zeroed(0).ok()?;
