@@ -53,7 +53,9 @@ fn deliver(target: &Arc<Vcpu>, ipi: IpiRequest) {
                     .sipi_vector
                     .store(u32::from(vector) | 0x100, Ordering::SeqCst);
                 if target.transition(RunState::Down, RunState::Runnable) {
-                    target.runstate.change(crate::domain::runstate::Runstate::Runnable);
+                    target
+                        .runstate
+                        .change(crate::domain::runstate::Runstate::Runnable);
                     crate::sched::make_runnable(target);
                 }
             }

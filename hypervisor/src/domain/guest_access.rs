@@ -5,16 +5,22 @@
 use rxen_xen_abi::errno::{self, Errno};
 use zerocopy::{FromBytes, Immutable, IntoBytes};
 
-use crate::arch::guest_paging;
+use crate::arch::guest_paging::{self, Access};
 use crate::arch::vcpu::PagingState;
 
 use super::memory::{GuestMemory, PAGE};
 
-/// Guest-physical address of guest-virtual `gva` under `paging`.
-pub fn virt_to_phys(mem: &GuestMemory, paging: PagingState, gva: u64) -> Result<u64, Errno> {
+/// Guest-physical address of guest-virtual `gva` under `paging`, if the
+/// guest itself may access it that way.
+pub fn virt_to_phys(
+    mem: &GuestMemory,
+    paging: PagingState,
+    gva: u64,
+    access: Access,
+) -> Result<u64, Errno> {
     let read_u64 = |gpa: u64| mem.read_u64(gpa);
     let read_u32 = |gpa: u64| mem.read_u32(gpa);
-    guest_paging::translate(paging, gva, &read_u64, &read_u32).ok_or(errno::EFAULT)
+    guest_paging::translate(paging, gva, access, &read_u64, &read_u32).ok_or(errno::EFAULT)
 }
 
 pub fn read(
@@ -24,7 +30,7 @@ pub fn read(
     mut buf: &mut [u8],
 ) -> Result<(), Errno> {
     while !buf.is_empty() {
-        let gpa = virt_to_phys(mem, paging, gva)?;
+        let gpa = virt_to_phys(mem, paging, gva, Access::Read)?;
         let n = ((PAGE - gva % PAGE) as usize).min(buf.len());
         mem.read(gpa, &mut buf[..n]).map_err(|_| errno::EFAULT)?;
         buf = &mut buf[n..];
@@ -40,7 +46,7 @@ pub fn write(
     mut data: &[u8],
 ) -> Result<(), Errno> {
     while !data.is_empty() {
-        let gpa = virt_to_phys(mem, paging, gva)?;
+        let gpa = virt_to_phys(mem, paging, gva, Access::Write)?;
         let n = ((PAGE - gva % PAGE) as usize).min(data.len());
         if mem.translate_writable(gpa).is_none() {
             return Err(errno::EFAULT);

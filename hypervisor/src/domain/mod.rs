@@ -231,11 +231,7 @@ pub fn dump_domains() {
     crate::println!("rxen: domains:");
     crate::println!("rxen:   id name             state        vcpus  memory  cpu time");
     for d in all() {
-        let cpu_ns: u64 = d
-            .vcpus
-            .iter()
-            .map(|v| v.cpu_time())
-            .sum();
+        let cpu_ns: u64 = d.vcpus.iter().map(|v| v.cpu_time()).sum();
         let ram = d.memory.lock().ram_bytes();
         crate::println!(
             "rxen:   d{:<2} {:<16} {:<12} {:>5} {:>5} MiB {:>6}.{:03} s",

@@ -5,7 +5,9 @@
 
 use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
-use rxen_xen_abi::vcpu::{RUNSTATE_BLOCKED, RUNSTATE_OFFLINE, RUNSTATE_RUNNABLE, RUNSTATE_RUNNING, XEN_RUNSTATE_UPDATE};
+use rxen_xen_abi::vcpu::{
+    RUNSTATE_BLOCKED, RUNSTATE_OFFLINE, RUNSTATE_RUNNABLE, RUNSTATE_RUNNING, XEN_RUNSTATE_UPDATE,
+};
 
 use super::memory::{GuestMemory, PAGE};
 use crate::time;
@@ -77,8 +79,13 @@ impl RunstateAccount {
         let state = self.state.load(Ordering::SeqCst);
         let entry = self.entry_time.load(Ordering::SeqCst);
         rxen_xen_abi::vcpu::VcpuRunstateInfo {
-            state: [Runstate::Running, Runstate::Runnable, Runstate::Blocked, Runstate::Offline][usize::from(state & 3)]
-                .abi(),
+            state: [
+                Runstate::Running,
+                Runstate::Runnable,
+                Runstate::Blocked,
+                Runstate::Offline,
+            ][usize::from(state & 3)]
+            .abi(),
             pad: 0,
             state_entry_time: entry,
             time: core::array::from_fn(|i| self.time[i].load(Ordering::SeqCst)),

@@ -20,9 +20,7 @@ pub fn call(call: &mut Call) -> Outcome {
     let result = match cmd & MEMOP_CMD_MASK {
         XENMEM_ADD_TO_PHYSMAP => add_to_physmap(call, arg),
         XENMEM_MEMORY_MAP => memory_map(call, arg),
-        XENMEM_CURRENT_RESERVATION | XENMEM_MAXIMUM_RESERVATION => {
-            Ok(call.dom.memory.lock().ram_bytes() / PAGE)
-        }
+        XENMEM_CURRENT_RESERVATION | XENMEM_MAXIMUM_RESERVATION => reservation(call, arg),
         XENMEM_MACHINE_MEMORY_MAP => Err(errno::EPERM),
         _ => Err(errno::ENOSYS),
     };
@@ -84,6 +82,13 @@ fn grant_frame(call: &mut Call, idx: u64) -> Result<u64, Errno> {
         frames.push(pa);
     }
     Ok(frames[idx as usize])
+}
+
+/// Pages the domain named by the `domid_t` at `arg` has (only itself).
+fn reservation(call: &mut Call, arg: u64) -> Result<u64, Errno> {
+    let domid: u16 = call.read(arg)?;
+    call.check_self(domid)?;
+    Ok(call.dom.memory.lock().ram_bytes() / PAGE)
 }
 
 fn memory_map(call: &mut Call, arg: u64) -> Result<u64, Errno> {

@@ -109,12 +109,19 @@ fn register_runstate(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, Er
     // where it is.
     let gpa = {
         let mem = call.dom.memory.lock();
-        crate::domain::guest_access::virt_to_phys(&mem, call.inner.arch.paging(), area.addr)?
+        crate::domain::guest_access::virt_to_phys(
+            &mem,
+            call.inner.arch.paging(),
+            area.addr,
+            crate::arch::guest_paging::Access::Write,
+        )?
     };
     if !runstate::fits_in_page(gpa) || call.dom.memory.lock().translate_writable(gpa).is_none() {
         return Err(errno::EINVAL);
     }
     target.runstate.set_area(gpa);
-    target.runstate.publish(&call.dom.memory.lock(), call.dom.runstate_update_flag());
+    target
+        .runstate
+        .publish(&call.dom.memory.lock(), call.dom.runstate_update_flag());
     Ok(0)
 }

@@ -34,7 +34,8 @@ pub fn vcpu_key(domid: u16, vcpu: u32) -> VcpuId {
 /// Starts the policy for the CPUs that are online.
 pub fn init() {
     let cpus = crate::arch::smp::cpus_online();
-    let policy = CreditScheduler::new(cpus, SchedConfig::default()).expect("scheduler configuration is valid");
+    let policy = CreditScheduler::new(cpus, SchedConfig::default())
+        .expect("scheduler configuration is valid");
     *POLICY.lock() = Some(policy);
 }
 
@@ -58,13 +59,21 @@ pub fn add_domain(dom: &Arc<Domain>) -> Result<(), alloc::string::String> {
         None => online,
     };
     if affinity.is_empty() {
-        return Err(alloc::format!("cpus = \"{}\" names no CPU this machine has", dom.config.cpus.unwrap_or_default()));
+        return Err(alloc::format!(
+            "cpus = \"{}\" names no CPU this machine has",
+            dom.config.cpus.unwrap_or_default()
+        ));
     }
     with_policy(|p| {
-        p.add_domain(DomainId(u32::from(dom.id)), weight, cap).map_err(|e| alloc::format!("scheduler: {e:?}"))?;
+        p.add_domain(DomainId(u32::from(dom.id)), weight, cap)
+            .map_err(|e| alloc::format!("scheduler: {e:?}"))?;
         for v in &dom.vcpus {
-            p.add_vcpu(DomainId(u32::from(dom.id)), vcpu_key(dom.id, v.id), affinity)
-                .map_err(|e| alloc::format!("scheduler: {e:?}"))?;
+            p.add_vcpu(
+                DomainId(u32::from(dom.id)),
+                vcpu_key(dom.id, v.id),
+                affinity,
+            )
+            .map_err(|e| alloc::format!("scheduler: {e:?}"))?;
         }
         Ok::<(), alloc::string::String>(())
     })?;
@@ -102,7 +111,10 @@ fn resched_cpu(cpu: PcpuId) {
     let c = cpu.0 as usize;
     NEED_RESCHED[c].store(true, Ordering::SeqCst);
     if c != percpu::cpu_index() {
-        apic::send_ipi(percpu::cpu(c).apic_id.load(Ordering::Relaxed), interrupts::VECTOR_KICK);
+        apic::send_ipi(
+            percpu::cpu(c).apic_id.load(Ordering::Relaxed),
+            interrupts::VECTOR_KICK,
+        );
     }
 }
 
@@ -122,7 +134,13 @@ pub fn take_resched() -> bool {
 pub fn tick_if_due() -> bool {
     let me = PcpuId(percpu::cpu_index() as u32);
     let now = time::now_ns();
-    let kick = with_policy(|p| if now >= p.next_event(me) { p.tick(me, now) } else { CpuMask::empty() });
+    let kick = with_policy(|p| {
+        if now >= p.next_event(me) {
+            p.tick(me, now)
+        } else {
+            CpuMask::empty()
+        }
+    });
     let mine = kick.contains(me);
     let mut others = kick;
     others.remove(me);
@@ -140,14 +158,18 @@ pub fn next_event() -> u64 {
 /// so it sees the event at its next entry.
 pub fn kick(vcpu: &Arc<Vcpu>) {
     if vcpu.transition(RunState::Blocked, RunState::Runnable) {
-        vcpu.runstate.change(crate::domain::runstate::Runstate::Runnable);
+        vcpu.runstate
+            .change(crate::domain::runstate::Runstate::Runnable);
         make_runnable(vcpu);
         return;
     }
     if vcpu.on_cpu() {
         let cpu = vcpu.pcpu.load(Ordering::SeqCst) as usize;
         if cpu != percpu::cpu_index() {
-            apic::send_ipi(percpu::cpu(cpu).apic_id.load(Ordering::Relaxed), interrupts::VECTOR_KICK);
+            apic::send_ipi(
+                percpu::cpu(cpu).apic_id.load(Ordering::Relaxed),
+                interrupts::VECTOR_KICK,
+            );
         }
     }
 }

@@ -58,7 +58,8 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
             vcpu.timer_deadline.store(0, Ordering::SeqCst);
         }
         exits::refresh_time(&dom, &vcpu, &mut inner);
-        vcpu.runstate.publish(&dom.memory.lock(), dom.runstate_update_flag());
+        vcpu.runstate
+            .publish(&dom.memory.lock(), dom.runstate_update_flag());
         let next = guest_loop(&dom, &vcpu, &mut inner);
         inner.arch.save_fpu();
         vcpu.runstate.change(match next {
@@ -66,7 +67,8 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
             Next::Block => Runstate::Blocked,
             Next::Down | Next::Stop => Runstate::Offline,
         });
-        vcpu.runstate.publish(&dom.memory.lock(), dom.runstate_update_flag());
+        vcpu.runstate
+            .publish(&dom.memory.lock(), dom.runstate_update_flag());
         next
     };
     vcpu.set_on_cpu(false);
@@ -175,7 +177,8 @@ fn fire_own_timer(dom: &Domain, vcpu: &Vcpu) {
 
 fn next_deadline(vcpu: &Vcpu) -> u64 {
     let own = vcpu.timer_deadline.load(Ordering::SeqCst);
-    let mut next = super::next_event().min(NEXT_GLOBAL[percpu::cpu_index()].load(Ordering::Relaxed));
+    let mut next =
+        super::next_event().min(NEXT_GLOBAL[percpu::cpu_index()].load(Ordering::Relaxed));
     if own != 0 {
         next = next.min(own);
     }
