@@ -35,7 +35,7 @@ pub fn prepare_guest_assets() -> Result<GuestAssets> {
     eprintln!("xtask: preparing the guest assets (Debian cloud kernel, test initramfs) ...");
     ensure_guest_prerequisites()?;
     let cloud_kernel = fetch_debian_kernel(CLOUD_KERNEL_PACKAGE)?;
-    let initramfs = build_initramfs().context("building the test initramfs")?;
+    let initramfs = build_initramfs(&cloud_kernel).context("building the test initramfs")?;
     eprintln!(
         "xtask: guest kernel {} ({} {}), initramfs {}",
         cloud_kernel.vmlinuz.display(),

@@ -1,17 +1,29 @@
-//! The test guests' initramfs: busybox, guest-probe and an `/init` script
-//! that does what `rxen.test=ACTION` on the kernel command line asks.
+//! The test guests' initramfs: busybox, guest-probe, the guest kernel's
+//! `xen-privcmd` module and an `/init` script that does what
+//! `rxen.test=ACTION` on the kernel command line asks.
+//!
+//! The Debian cloud kernel builds privcmd as a module
+//! (`CONFIG_XEN_PRIVCMD=m`, no dependencies, not compressed); it is taken
+//! out of the kernel's `.deb` (cached as
+//! `target/guest-cache/<package>-modules/`) and put in the archive as
+//! `/lib/modules/xen-privcmd.ko`, which `/init` loads (with
+//! `unrestricted=1`, see [`INIT_SCRIPT`]) for the actions that make
+//! hypercalls from user space (`/dev/xen/privcmd`).
 //!
 //! The archive is plain (uncompressed) newc cpio, which the kernel unpacks
 //! without a decompressor, quickly even under emulation. It is cached as
 //! `target/guest-cache/rxen-initramfs-<hash>.cpio`, named by the hash of its
-//! contents, and rewritten only when busybox, guest-probe or `/init` change.
+//! contents, and rewritten only when busybox, guest-probe, the module or
+//! `/init` change.
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use anyhow::{bail, ensure, Context, Result};
 
 use crate::cpio::CpioWriter;
+use crate::debian::DebianKernel;
 use crate::prereq::GUEST_TOOLS_TARGET;
 use crate::{cargo, content_hash, guest_cache_dir, target_dir, workspace_root};
 
@@ -23,12 +35,29 @@ const APPLETS: &[&str] = &[
     "sh", "ash", "mount", "umount", "echo", "cat", "sleep", "poweroff", "reboot", "halt", "nproc",
     "grep", "sed", "ls", "dmesg", "mkdir", "uname", "ps", "head", "tail", "tr", "cut", "wc",
     "true", "false", "test", "[", "date", "free", "env", "sync", "kill", "ln", "rm", "cp",
+    "insmod",
 ];
 
-/// `/init`: the tests rely on its `RXEN-…` lines.
+/// Kernel modules the initramfs carries: (name in `/lib/modules/`, path
+/// below `lib/modules/<release>/` in the kernel package).
+const GUEST_MODULES: &[(&str, &str)] = &[("xen-privcmd.ko", "kernel/drivers/xen/xen-privcmd.ko")];
+
+/// The fuzzer's run in the `fuzz` action: at most this long ...
+pub const FUZZ_SECONDS: u64 = 60;
+/// ... or this many hypercalls.
+pub const FUZZ_CALLS: u64 = 150_000;
+
+/// `/init`: the tests rely on its `RXEN-…` lines. `@FUZZ_SECONDS@` and
+/// `@FUZZ_CALLS@` stand for [`FUZZ_SECONDS`] and [`FUZZ_CALLS`] (see
+/// [`init_script`]).
 ///
 /// `rxen.test` contains a dot, so the kernel treats it as a module parameter
 /// and does not pass it to init: it is read from /proc/cmdline.
+///
+/// Actions: `marker` (the default), `crash`, `time`, `sleep=S`, `reboot`,
+/// `nproc`; `isolation` (guest-probe's isolation checks), `fuzz[=SEED]`
+/// (the hypercall fuzzer), `checksum=S` (S seconds of memory checking).
+/// Every action ends in a power-off.
 pub const INIT_SCRIPT: &str = r#"#!/bin/sh
 # rxen test guest init: see harness/src/initramfs.rs
 export PATH=/bin
@@ -45,6 +74,23 @@ done
 
 /bin/guest-probe domid
 echo "RXEN-HYPERVISOR-TYPE $(cat /sys/hypervisor/type 2>/dev/null || echo none)"
+
+# /dev/xen/privcmd: built in, or the module from /lib/modules.
+# unrestricted=1: since XSA-482 a domU's privcmd restricts every open file
+# to the domain named by the "target" Xenstore node (DOMID_IDLE, so all
+# hypercalls refused, when there is none), and open() waits until Xenstore
+# is up; the parameter (honoured when the kernel is not locked down) lets
+# hypercalls through unrestricted, as before.
+load_privcmd() {
+    if [ ! -e /dev/xen/privcmd ] && [ -e /lib/modules/xen-privcmd.ko ]; then
+        insmod /lib/modules/xen-privcmd.ko unrestricted=1
+    fi
+    if [ -e /dev/xen/privcmd ]; then
+        echo "RXEN-PRIVCMD ok"
+    else
+        echo "RXEN-PRIVCMD missing"
+    fi
+}
 
 uptime_now() {
     read -r up idle < /proc/uptime
@@ -71,6 +117,19 @@ case "$action" in
     nproc)
         echo "RXEN-NPROC $(nproc 2>/dev/null || grep -c ^processor /proc/cpuinfo)"
         ;;
+    isolation)
+        load_privcmd
+        /bin/guest-probe isolation
+        ;;
+    fuzz|fuzz=*)
+        seed=1
+        case "$action" in fuzz=*) seed="${action#fuzz=}" ;; esac
+        load_privcmd
+        /bin/guest-probe fuzz --seconds @FUZZ_SECONDS@ --min-calls @FUZZ_CALLS@ --seed "$seed"
+        ;;
+    checksum=*)
+        /bin/guest-probe checksum --seconds "${action#checksum=}"
+        ;;
     *)
         echo "RXEN-UNKNOWN-TEST"
         ;;
@@ -82,13 +141,22 @@ echo "RXEN-POWEROFF-FAILED"
 while true; do sleep 1000; done
 "#;
 
-/// Builds (or finds cached) the initramfs and returns its path.
-pub fn build_initramfs() -> Result<PathBuf> {
+/// [`INIT_SCRIPT`] with its placeholders filled in.
+pub fn init_script() -> String {
+    INIT_SCRIPT
+        .replace("@FUZZ_SECONDS@", &FUZZ_SECONDS.to_string())
+        .replace("@FUZZ_CALLS@", &FUZZ_CALLS.to_string())
+}
+
+/// Builds (or finds cached) the initramfs for `kernel` (whose modules it
+/// carries) and returns its path.
+pub fn build_initramfs(kernel: &DebianKernel) -> Result<PathBuf> {
     let busybox = read_static_busybox()?;
     let probe_path = build_guest_probe()?;
     let probe =
         fs::read(&probe_path).with_context(|| format!("reading {}", probe_path.display()))?;
-    let archive = initramfs_archive(&busybox, &probe);
+    let modules = guest_modules(kernel)?;
+    let archive = initramfs_archive(&busybox, &probe, &modules);
     let path = guest_cache_dir().join(format!(
         "rxen-initramfs-{:016x}.cpio",
         content_hash(&archive)
@@ -106,12 +174,25 @@ pub fn build_initramfs() -> Result<PathBuf> {
 }
 
 /// The archive: directories, busybox and its applet links, guest-probe,
-/// a /dev/console node (for the kernel's first console, before devtmpfs)
-/// and /init.
-fn initramfs_archive(busybox: &[u8], probe: &[u8]) -> Vec<u8> {
+/// kernel modules, a /dev/console node (for the kernel's first console,
+/// before devtmpfs) and /init.
+fn initramfs_archive(busybox: &[u8], probe: &[u8], modules: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut cpio = CpioWriter::new();
-    for dir in ["bin", "dev", "proc", "sys", "tmp", "etc", "root"] {
+    for dir in [
+        "bin",
+        "dev",
+        "proc",
+        "sys",
+        "tmp",
+        "etc",
+        "root",
+        "lib",
+        "lib/modules",
+    ] {
         cpio.dir(dir, 0o755);
+    }
+    for (name, bytes) in modules {
+        cpio.file(&format!("lib/modules/{name}"), 0o644, bytes);
     }
     cpio.char_dev("dev/console", 0o600, 5, 1);
     cpio.file("bin/busybox", 0o755, busybox);
@@ -119,8 +200,117 @@ fn initramfs_archive(busybox: &[u8], probe: &[u8]) -> Vec<u8> {
         cpio.symlink(&format!("bin/{applet}"), "busybox");
     }
     cpio.file("bin/guest-probe", 0o755, probe);
-    cpio.file("init", 0o755, INIT_SCRIPT.as_bytes());
+    cpio.file("init", 0o755, init_script().as_bytes());
     cpio.finish()
+}
+
+/// The [`GUEST_MODULES`] of `kernel`, as (name, contents); extracted from
+/// its `.deb` once and cached.
+fn guest_modules(kernel: &DebianKernel) -> Result<Vec<(String, Vec<u8>)>> {
+    let release = kernel_release(&kernel.package)?;
+    let dir = guest_cache_dir().join(format!("{}-modules", kernel.package));
+    let mut modules = Vec::new();
+    for (name, in_package) in GUEST_MODULES {
+        let cached = dir.join(name);
+        if !cached.is_file() {
+            eprintln!(
+                "xtask: extracting {in_package} from {} into {} ...",
+                kernel.deb.display(),
+                dir.display()
+            );
+            extract_module(&kernel.deb, release, in_package, &cached)?;
+        }
+        let bytes = fs::read(&cached).with_context(|| format!("reading {}", cached.display()))?;
+        modules.push(((*name).to_owned(), bytes));
+    }
+    Ok(modules)
+}
+
+/// `linux-image-6.1.0-28-cloud-amd64` → `6.1.0-28-cloud-amd64`.
+fn kernel_release(package: &str) -> Result<&str> {
+    package
+        .strip_prefix("linux-image-")
+        .filter(|r| !r.is_empty())
+        .with_context(|| format!("{package} is not a linux-image-<release> package"))
+}
+
+/// Extracts `lib/modules/<release>/<in_package>` (or its `.xz`/`.zst`/`.gz`
+/// form, decompressed: busybox's insmod may not read those) from `deb`
+/// into `into`, through a scratch directory so that an interrupted run
+/// leaves nothing that looks finished.
+fn extract_module(deb: &Path, release: &str, in_package: &str, into: &Path) -> Result<()> {
+    let dir = into.parent().expect("a file in the cache");
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let scratch = dir.join(format!("unpacking-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&scratch);
+    fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    // `./lib/modules/…` in bookworm's packages, `./usr/lib/modules/…` after
+    // the /usr merge: a wildcard takes either.
+    let pattern = format!("*/modules/{release}/{in_package}*");
+    let mut dpkg = Command::new("dpkg-deb")
+        .arg("--fsys-tarfile")
+        .arg(deb)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("running dpkg-deb")?;
+    let tar_status = Command::new("tar")
+        .args(["-x", "--wildcards", "-C"])
+        .arg(&scratch)
+        .arg(&pattern)
+        .stdin(dpkg.stdout.take().expect("piped stdout"))
+        .status()
+        .context("running tar")?;
+    let dpkg_status = dpkg.wait()?;
+    ensure!(
+        dpkg_status.success() && tar_status.success(),
+        "extracting {pattern} from {} failed (dpkg-deb {dpkg_status}, tar {tar_status})",
+        deb.display()
+    );
+    let found =
+        find_file(&scratch)?.with_context(|| format!("{} has no {pattern}", deb.display()))?;
+    let name = found.to_string_lossy().into_owned();
+    let bytes = if let Some(tool) = [(".xz", "xz"), (".zst", "zstd"), (".gz", "gzip")]
+        .iter()
+        .find_map(|(ext, tool)| name.ends_with(ext).then_some(*tool))
+    {
+        let out = Command::new(tool)
+            .args(["-d", "-c"])
+            .arg(&found)
+            .output()
+            .with_context(|| format!("running {tool} to decompress {name}"))?;
+        ensure!(
+            out.status.success(),
+            "{tool} -d {name} failed ({})",
+            out.status
+        );
+        out.stdout
+    } else {
+        fs::read(&found).with_context(|| format!("reading {name}"))?
+    };
+    ensure!(
+        bytes.starts_with(b"\x7fELF"),
+        "{name} is not an ELF kernel module"
+    );
+    let tmp = into.with_extension(format!("tmp-{}", std::process::id()));
+    fs::write(&tmp, &bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    fs::rename(&tmp, into).with_context(|| format!("renaming to {}", into.display()))?;
+    let _ = fs::remove_dir_all(&scratch);
+    Ok(())
+}
+
+/// The one regular file under `dir`, if any.
+fn find_file(dir: &Path) -> Result<Option<PathBuf>> {
+    for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path)? {
+                return Ok(Some(found));
+            }
+        } else if path.is_file() {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
 }
 
 /// Writes `path` (through a temporary file) and removes older archives.
@@ -234,20 +424,42 @@ mod tests {
             "RXEN-NPROC",
             "RXEN-UNKNOWN-TEST",
             "poweroff -f",
+            "insmod /lib/modules/xen-privcmd.ko unrestricted=1",
+            "RXEN-PRIVCMD",
+            "/bin/guest-probe isolation",
+            "/bin/guest-probe fuzz --seconds 60 --min-calls 150000 --seed",
+            "/bin/guest-probe checksum --seconds",
         ] {
-            assert!(INIT_SCRIPT.contains(needle), "{needle}");
+            assert!(init_script().contains(needle), "{needle}");
         }
-        assert!(INIT_SCRIPT.starts_with("#!/bin/sh\n"));
+        assert!(init_script().starts_with("#!/bin/sh\n"));
+        assert!(!init_script().contains('@'));
+    }
+
+    #[test]
+    fn release_of_the_package() {
+        assert_eq!(
+            kernel_release("linux-image-6.1.0-28-cloud-amd64").unwrap(),
+            "6.1.0-28-cloud-amd64"
+        );
+        assert!(kernel_release("busybox").is_err());
+        assert!(kernel_release("linux-image-").is_err());
     }
 
     #[test]
     fn archive_is_deterministic_and_has_init() {
-        let a = initramfs_archive(b"busybox", b"probe");
-        assert_eq!(a, initramfs_archive(b"busybox", b"probe"));
+        let modules = [("m.ko".to_owned(), b"\x7fELF".to_vec())];
+        let a = initramfs_archive(b"busybox", b"probe", &modules);
+        assert_eq!(a, initramfs_archive(b"busybox", b"probe", &modules));
         assert!(a.windows(5).any(|w| w == b"init\0"));
+        assert!(a.windows(16).any(|w| w == b"lib/modules/m.ko"));
         assert_ne!(
             content_hash(&a),
-            content_hash(&initramfs_archive(b"busybox2", b"probe"))
+            content_hash(&initramfs_archive(b"busybox2", b"probe", &modules))
+        );
+        assert_ne!(
+            content_hash(&a),
+            content_hash(&initramfs_archive(b"busybox", b"probe", &[]))
         );
     }
 

@@ -28,6 +28,7 @@ pub use domains::{
 };
 pub use guest_assets::{fetch_reference_kernel, prepare_guest_assets, GuestAssets};
 pub use initramfs::{build_guest_probe, build_initramfs, INIT_SCRIPT};
+pub use initramfs::{init_script, FUZZ_CALLS, FUZZ_SECONDS};
 pub use iso::{build_iso, grub_cfg};
 pub use prereq::{ensure_guest_prerequisites, ensure_prerequisites, GUEST_TOOLS_TARGET};
 pub use qemu::{qemu_args, run_qemu, Boot, Exit, Module, QemuConfig, RunResult, SerialInput};

@@ -113,9 +113,16 @@ impl Run {
         self.arena.put_u64(A, VICTIM_GFN);
         self.arena.put_u64(A + 64, OUTSIDE_GFN);
         self.arena.put_u32(A + 128, 0);
-        let rc = self.hc(MEMORY_OP, [XENMEM_ADD_TO_PHYSMAP_BATCH, self.addr(S), 0, 0, 0]);
+        let rc = self.hc(
+            MEMORY_OP,
+            [XENMEM_ADD_TO_PHYSMAP_BATCH, self.addr(S), 0, 0, 0],
+        );
         let err = self.arena.get_u32(A + 128) as i32;
-        let detail = if rc >= 0 { format!("errs[0]={err}") } else { String::new() };
+        let detail = if rc >= 0 {
+            format!("errs[0]={err}")
+        } else {
+            String::new()
+        };
         self.record(name, rc, rc < 0 || err < 0, &detail);
     }
 
@@ -167,7 +174,12 @@ impl Run {
         if touched {
             detail.push_str(", our page was overwritten");
         }
-        self.record(name, rc, (rc < 0 || status < 0) && !touched, detail.trim_start_matches(", "));
+        self.record(
+            name,
+            rc,
+            (rc < 0 || status < 0) && !touched,
+            detail.trim_start_matches(", "),
+        );
     }
 }
 
@@ -176,14 +188,20 @@ pub fn run(me: Option<u32>) -> (u32, u32) {
     let pc = match Privcmd::open() {
         Ok(pc) => pc,
         Err(e) => {
-            println!("RXEN-ISOLATION privcmd FAIL rc=-{} ({e})", e.raw_os_error().unwrap_or(0));
+            println!(
+                "RXEN-ISOLATION privcmd FAIL rc=-{} ({e})",
+                e.raw_os_error().unwrap_or(0)
+            );
             return (0, 1);
         }
     };
     let arena = match Arena::new(PAGES) {
         Ok(a) => a,
         Err(e) => {
-            println!("RXEN-ISOLATION arena FAIL rc=-{} ({e})", e.raw_os_error().unwrap_or(0));
+            println!(
+                "RXEN-ISOLATION arena FAIL rc=-{} ({e})",
+                e.raw_os_error().unwrap_or(0)
+            );
             return (0, 1);
         }
     };
@@ -283,8 +301,14 @@ fn memory_checks(r: &mut Run) {
     // Xen answers questions about another domain's memory only to
     // privileged callers (XSM_TARGET).
     for (name, cmd) in [
-        ("memop_current_reservation_of_other", XENMEM_CURRENT_RESERVATION),
-        ("memop_maximum_reservation_of_other", XENMEM_MAXIMUM_RESERVATION),
+        (
+            "memop_current_reservation_of_other",
+            XENMEM_CURRENT_RESERVATION,
+        ),
+        (
+            "memop_maximum_reservation_of_other",
+            XENMEM_MAXIMUM_RESERVATION,
+        ),
     ] {
         r.clear();
         r.arena.put_u16(S, other);
@@ -334,7 +358,10 @@ fn hvm_and_event_checks(r: &mut Run) {
     r.clear();
     r.arena.put_u16(S, other);
     r.arena.put_u16(S + 2, me);
-    let rc = r.hc(EVENT_CHANNEL_OP, [EVTCHNOP_ALLOC_UNBOUND, r.addr(S), 0, 0, 0]);
+    let rc = r.hc(
+        EVENT_CHANNEL_OP,
+        [EVTCHNOP_ALLOC_UNBOUND, r.addr(S), 0, 0, 0],
+    );
     r.expect_error("evtchn_alloc_unbound_in_other", rc);
 
     // Nothing in the other domain offers us a port: binding to any of its
@@ -382,7 +409,12 @@ fn grant_checks(r: &mut Run) {
     } else {
         String::new()
     };
-    r.record("gnttab_map_grant_ref_of_other_refs_0_to_7", shown.0, refused, &detail);
+    r.record(
+        "gnttab_map_grant_ref_of_other_refs_0_to_7",
+        shown.0,
+        refused,
+        &detail,
+    );
 
     let own = gfn_of(r.addr(T)).unwrap_or(OUTSIDE_GFN);
     r.grant_copy(
@@ -418,7 +450,12 @@ fn grant_checks(r: &mut Run) {
     } else {
         String::new()
     };
-    r.record("gnttab_query_size_of_other", rc, rc < 0 || status < 0, &detail);
+    r.record(
+        "gnttab_query_size_of_other",
+        rc,
+        rc < 0 || status < 0,
+        &detail,
+    );
 
     r.clear();
     r.arena.put_u16(S, other);
@@ -486,7 +523,10 @@ fn pointer_checks(r: &mut Run) {
     let rc = r.hc(XEN_VERSION, [XENVER_GET_FEATURES, 0x10, 0, 0, 0]);
     r.expect_error("ptr_null_page", rc);
     // The kernel half's guard hole: never mapped by Linux.
-    let rc = r.hc(XEN_VERSION, [XENVER_EXTRAVERSION, 0xFFFF_8000_0000_0000, 0, 0, 0]);
+    let rc = r.hc(
+        XEN_VERSION,
+        [XENVER_EXTRAVERSION, 0xFFFF_8000_0000_0000, 0, 0, 0],
+    );
     r.expect_error("ptr_kernel_guard_hole", rc);
     let rc = r.hc(HVM_OP, [HVMOP_GET_PARAM, 0xFFFF_FFFF_FFFF_F000, 0, 0, 0]);
     r.expect_error("ptr_top_page", rc);
@@ -545,6 +585,9 @@ fn pointer_checks(r: &mut Run) {
     let rc = r.hc(SCHED_OP, [SCHEDOP_POLL, r.addr(S), 0, 0, 0]);
     r.expect_error("ptr_poll_ports_null", rc);
 
-    let rc = r.hc(GRANT_TABLE_OP, [GNTTABOP_QUERY_SIZE, 0xFFFF_8000_0000_1000, 1, 0, 0]);
+    let rc = r.hc(
+        GRANT_TABLE_OP,
+        [GNTTABOP_QUERY_SIZE, 0xFFFF_8000_0000_1000, 1, 0, 0],
+    );
     r.expect_error("ptr_grant_query_size_guard_hole", rc);
 }

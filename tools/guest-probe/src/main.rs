@@ -3,12 +3,32 @@
 //!
 //! ```text
 //! guest-probe domid     RXEN-MARKER domid=<N>  (or domid=unknown)
+//! guest-probe isolation
+//!     RXEN-ISOLATION <check> ok|FAIL rc=<rc> ...
+//!     RXEN-ISOLATION-DONE pass=<n> fail=<m>
+//! guest-probe fuzz [--seconds S] [--min-calls N] [--seed X]
+//!     RXEN-FUZZ progress calls=<n> ...    (every 10 000 calls)
+//!     RXEN-FUZZ-DONE calls=<n> errors=<e> ok=<k>
+//! guest-probe checksum [--seconds S] [--seed X]
+//!     RXEN-CHECKSUM rounds=<n> mismatches=<m>
+//!     RXEN-CHECKSUM-DONE ok|CORRUPTED
 //! ```
+//!
+//! `isolation` and `fuzz` make hypercalls through /dev/xen/privcmd (the
+//! `xen-privcmd` module, which the test initramfs loads first): see
+//! [`isolation`] and [`fuzz`]. `fuzz` stops after S seconds (default 60)
+//! or N calls (default 150 000), whichever comes first.
 //!
 //! The domain id comes from Xen's CPUID leaves: the base leaf is the first
 //! of 0x40000000, 0x40000100, ... 0x4000FF00 whose EBX, ECX, EDX spell
 //! "XenVMMXenVMM"; leaf base+4 sets EAX bit 4 (`XEN_HVM_CPUID_DOMID_PRESENT`)
 //! when ECX holds the domain id.
+
+mod checksum;
+mod fuzz;
+mod isolation;
+mod sys;
+mod xen;
 
 use std::process::ExitCode;
 
@@ -19,7 +39,8 @@ const HVM_LEAF_OFFSET: u32 = 4;
 /// EAX bit of leaf base+4: ECX holds the domain id.
 const DOMID_PRESENT: u32 = 1 << 4;
 
-const USAGE: &str = "usage: guest-probe domid";
+const USAGE: &str = "usage: guest-probe domid | isolation | \
+fuzz [--seconds S] [--min-calls N] [--seed X] | checksum [--seconds S] [--seed X]";
 
 /// The four registers a CPUID leaf returns.
 #[derive(Clone, Copy, Debug)]
@@ -80,14 +101,100 @@ fn marker_line(domid: Option<u32>) -> String {
     }
 }
 
+/// `--name value` options; unknown names or bad numbers are errors.
+fn options(args: &[String], names: &[&str]) -> Result<Vec<Option<u64>>, String> {
+    let mut values = vec![None; names.len()];
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let name = arg.strip_prefix("--").unwrap_or("");
+        let Some(slot) = names.iter().position(|n| *n == name) else {
+            return Err(format!("unknown option {arg}"));
+        };
+        let value = it.next().ok_or_else(|| format!("{arg} needs a value"))?;
+        values[slot] = Some(
+            value
+                .parse()
+                .map_err(|_| format!("{arg}: not a number: {value}"))?,
+        );
+    }
+    Ok(values)
+}
+
+fn isolation() -> ExitCode {
+    let (_, fail) = isolation::run(domid(cpuid));
+    if fail == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn fuzz(seconds: u64, max_calls: u64, seed: u64) -> ExitCode {
+    let me = domid(cpuid)
+        .and_then(|d| u16::try_from(d).ok())
+        .unwrap_or(1);
+    let made = sys::Privcmd::open().and_then(|pc| fuzz::Fuzzer::new(pc, seed, me));
+    let mut fuzzer = match made {
+        Ok(f) => f,
+        Err(e) => {
+            println!("RXEN-FUZZ-FAILED {} ({e})", sys::PRIVCMD_PATH);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("RXEN-FUZZ-START seconds={seconds} max_calls={max_calls} seed={seed} self=d{me}");
+    let s = fuzzer.run(seconds, max_calls);
+    println!(
+        "RXEN-FUZZ-DONE calls={} errors={} ok={} skipped={}",
+        s.calls, s.errors, s.ok, s.skipped
+    );
+    ExitCode::SUCCESS
+}
+
+fn checksum(seconds: u64, seed: u64) -> ExitCode {
+    println!(
+        "RXEN-CHECKSUM-START bytes={} seconds={seconds}",
+        checksum::BYTES
+    );
+    let r = checksum::run(seconds, checksum::BYTES / 8, seed);
+    println!(
+        "RXEN-CHECKSUM rounds={} mismatches={}",
+        r.rounds, r.mismatches
+    );
+    if r.mismatches == 0 && r.rounds > 0 {
+        println!("RXEN-CHECKSUM-DONE ok");
+        ExitCode::SUCCESS
+    } else {
+        println!("RXEN-CHECKSUM-DONE CORRUPTED");
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("domid") => {
+    let rest = args.get(1..).unwrap_or(&[]);
+    let result = match args.first().map(String::as_str) {
+        Some("domid") if rest.is_empty() => {
             println!("{}", marker_line(domid(cpuid)));
-            ExitCode::SUCCESS
+            Ok(ExitCode::SUCCESS)
         }
-        _ => {
+        Some("isolation") if rest.is_empty() => Ok(isolation()),
+        Some("fuzz") => options(rest, &["seconds", "min-calls", "seed"]).map(|o| {
+            fuzz(
+                o[0].unwrap_or(60),
+                o[1].unwrap_or(150_000),
+                o[2].unwrap_or(1),
+            )
+        }),
+        Some("checksum") => options(rest, &["seconds", "seed"])
+            .map(|o| checksum(o[0].unwrap_or(10), o[1].unwrap_or(0x5EED))),
+        _ => Err(String::new()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(msg) => {
+            if !msg.is_empty() {
+                eprintln!("guest-probe: {msg}");
+            }
             eprintln!("{USAGE}");
             ExitCode::from(2)
         }
@@ -97,6 +204,20 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn option_parsing() {
+        let args: Vec<String> = ["--seed", "7", "--seconds", "3"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            options(&args, &["seconds", "min-calls", "seed"]).unwrap(),
+            [Some(3), None, Some(7)]
+        );
+        assert!(options(&args[..1], &["seed"]).is_err());
+        assert!(options(&args, &["seed"]).is_err());
+    }
 
     /// A fake CPU: Xen at `base` with max leaf base+5, domid leaf as given.
     fn fake_xen(base: u32, hvm_eax: u32, domid: u32) -> impl Fn(u32) -> Leaf {

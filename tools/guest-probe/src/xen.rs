@@ -1,7 +1,6 @@
 //! The bits of Xen's public ABI (xen/include/public/*.h) the probe uses.
 
 // Hypercall numbers (`__HYPERVISOR_*`).
-pub const SET_TRAP_TABLE: u64 = 0;
 pub const PLATFORM_OP: u64 = 7;
 pub const SCHED_OP_COMPAT: u64 = 6;
 pub const MEMORY_OP: u64 = 12;
@@ -99,6 +98,7 @@ pub const EVTCHNOP_EXPAND_ARRAY: u64 = 12;
 pub const EVTCHNOP_RESET_CONT: u64 = 14;
 
 // sched_op.
+#[cfg(test)]
 pub const SCHEDOP_YIELD: u64 = 0;
 pub const SCHEDOP_BLOCK: u64 = 1;
 pub const SCHEDOP_SHUTDOWN: u64 = 2;
