@@ -1189,6 +1189,45 @@ impl CreditScheduler {
     /// The accounting (Xen's `csched_acct`): hands out one period of credit per
     /// pCPU to the active domains by weight, recomputes priorities, parks and
     /// unparks capped vCPUs, and retires vCPUs that stopped using their credit.
+    /// Each active vCPU's fair share of one accounting period, computed per
+    /// physical CPU: every pCPU's period is split between the active vCPUs
+    /// allowed on it, in proportion to their weight (Xen's per-vCPU weight)
+    /// divided by how many pCPUs each may use. With no pinning this is
+    /// Xen's credit1 split (credit of all pCPUs shared by weight); with
+    /// pinning, vCPUs confined to one pCPU share that pCPU by weight —
+    /// credit1 proper hands them credit of pCPUs they can never use, so
+    /// none of them runs out and the weights are lost.
+    fn fair_shares(&self) -> BTreeMap<VcpuId, i128> {
+        let period = i128::from(self.cfg.accounting_period_ns);
+        // Weight over affinity size, scaled by the pCPU count to stay
+        // integral.
+        let scale = self.nr_pcpus as i128;
+        let active: Vec<(VcpuId, i128, CpuMask)> = self
+            .vcpus
+            .iter()
+            .filter(|(_, vc)| vc.active)
+            .map(|(&v, vc)| {
+                let allowed = vc.affinity.and(self.online);
+                let count = allowed.iter().count().max(1) as i128;
+                let w = i128::from(self.doms[&vc.dom].weight) * scale / count;
+                (v, w.max(1), allowed)
+            })
+            .collect();
+        let mut shares = BTreeMap::new();
+        for c in self.online.iter() {
+            let total: i128 = active.iter().filter(|(_, _, a)| a.contains(c)).map(|(_, w, _)| *w).sum();
+            if total == 0 {
+                continue;
+            }
+            for (v, w, a) in &active {
+                if a.contains(c) {
+                    *shares.entry(*v).or_insert(0) += period * w / total;
+                }
+            }
+        }
+        shares
+    }
+
     fn account(&mut self, now: u64, kick: &mut CpuMask) {
         // Burn the running vCPUs first, so the accounting sees exact usage.
         for c in 0..self.nr_pcpus {
@@ -1197,20 +1236,12 @@ impl CreditScheduler {
             }
         }
         let period = i128::from(self.cfg.accounting_period_ns);
-        let weight_total = i128::from(self.weight_total);
-        if weight_total == 0 {
+        if self.weight_total == 0 {
             self.credit_balance = 0;
             return;
         }
-        let prev_balance = i128::from(self.credit_balance);
-        let mut credit_total = period * self.nr_pcpus as i128;
-        if prev_balance < 0 {
-            // Converge the system-wide balance towards 0.
-            credit_total -= prev_balance;
-        }
-        let mut weight_left = weight_total;
+        let fair_shares = self.fair_shares();
         let mut balance: i128 = 0;
-        let mut xtra = false;
         let order = core::mem::take(&mut self.active_doms);
         let mut front = Vec::new();
         let mut rest = Vec::new();
@@ -1220,33 +1251,12 @@ impl CreditScheduler {
             if n == 0 {
                 continue;
             }
-            let w = i128::from(dom.weight);
-            weight_left -= w * n;
-            // At most a full period per active vCPU, more only while the
-            // system-wide balance is negative.
-            let mut peak = n * period;
-            if prev_balance < 0 {
-                peak += ceil_div(-prev_balance * w * n, weight_total);
-            }
+            let to_front = false;
             let mut cap_per_vcpu = None;
             if dom.cap != 0 {
                 let cap = ceil_div(i128::from(dom.cap) * period, 100);
-                peak = peak.min(cap);
                 cap_per_vcpu = Some(ceil_div(cap, n));
             }
-            let mut fair = ceil_div(credit_total * w * n, weight_total);
-            let mut to_front = false;
-            if fair < peak {
-                xtra = true;
-            } else {
-                if weight_left > 0 {
-                    // Give what this domain cannot use to the others.
-                    credit_total += ceil_div((fair - peak) * weight_total, weight_left);
-                }
-                to_front = xtra;
-                fair = peak;
-            }
-            let fair_per_vcpu = ceil_div(fair, n) as i64;
             let vcpus: Vec<VcpuId> = dom.vcpus.clone();
             let min_credit = -(self.cfg.accounting_period_ns as i64);
             let max_credit = self.cfg.accounting_period_ns as i64;
@@ -1255,7 +1265,13 @@ impl CreditScheduler {
                 if !vc.active {
                     continue;
                 }
-                vc.credit = vc.credit.saturating_add(fair_per_vcpu);
+                // A capped domain earns at most its cap, spread over its
+                // active vCPUs.
+                let mut fair = fair_shares.get(&v).copied().unwrap_or(0);
+                if let Some(cap) = cap_per_vcpu {
+                    fair = fair.min(cap);
+                }
+                vc.credit = vc.credit.saturating_add(fair as i64);
                 if vc.credit < 0 {
                     vc.pri = Priority::Over;
                     let credit = vc.credit;

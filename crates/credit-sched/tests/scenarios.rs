@@ -427,3 +427,27 @@ fn dump_looks_like_xen() {
     assert!(out.contains("CPU[00]") && out.contains("CPU[01]"));
     assert!(out.contains("pri="));
 }
+
+#[test]
+fn weights_hold_when_pinned_to_one_of_several_pcpus() {
+    // The set-up: 2 pCPUs; three CPU-bound domains pinned to pCPU 1
+    // with weights 256/512/1024, and a capped one alone on pCPU 0. Credit1
+    // proper spreads the credit of *both* pCPUs over the pinned three, who
+    // then never run out and share pCPU 1 equally; rxen splits each pCPU's
+    // credit between the vCPUs allowed on it.
+    let mut s = Sim::new(2, SchedConfig::default());
+    s.domain(0, 256, 0);
+    s.domain(1, 512, 0);
+    s.domain(2, 1024, 0);
+    s.domain(3, 256, 25);
+    let a = s.vcpu(0, 0, pin(1), CpuBound);
+    let b = s.vcpu(1, 1, pin(1), CpuBound);
+    let c = s.vcpu(2, 2, pin(1), CpuBound);
+    let capped = s.vcpu(3, 3, pin(0), CpuBound);
+    s.run_until(20 * SEC);
+    let (sa, sb, sc) = (s.share(a, 20 * SEC), s.share(b, 20 * SEC), s.share(c, 20 * SEC));
+    let sd = s.share(capped, 20 * SEC);
+    println!("pinned to pCPU 1: {sa:.4} {sb:.4} {sc:.4}; capped alone on pCPU 0: {sd:.4}");
+    assert!((sb / sa - 2.0).abs() < 0.2 && (sc / sa - 4.0).abs() < 0.4, "{sa} {sb} {sc}");
+    assert!(sd <= 0.27, "{sd}");
+}
