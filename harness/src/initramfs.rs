@@ -55,9 +55,13 @@ pub const FUZZ_CALLS: u64 = 150_000;
 /// and does not pass it to init: it is read from /proc/cmdline.
 ///
 /// Actions: `marker` (the default), `crash`, `time`, `sleep=S`, `reboot`,
-/// `nproc`; `isolation` (guest-probe's isolation checks), `fuzz[=SEED]`
-/// (the hypercall fuzzer), `checksum=S` (S seconds of memory checking).
-/// Every action ends in a power-off.
+/// `reboot-if=N` (reboot when the domain id is N, else power off: a
+/// restarted domain gets a new id), `nproc`, `parallel` (two spinning
+/// threads: CPU time against wall time), `hotplug` (take vCPU 1 offline
+/// and back), `share=EPOCH,S` (CPU share over S seconds from wall-clock
+/// second EPOCH); `isolation` (guest-probe's isolation checks),
+/// `fuzz[=SEED]` (the hypercall fuzzer), `checksum=S` (S seconds of
+/// memory checking). Every action ends in a power-off.
 pub const INIT_SCRIPT: &str = r#"#!/bin/sh
 # rxen test guest init: see harness/src/initramfs.rs
 export PATH=/bin
@@ -72,7 +76,9 @@ for opt in $(cat /proc/cmdline); do
     esac
 done
 
-/bin/guest-probe domid
+marker_line=$(/bin/guest-probe domid)
+echo "$marker_line"
+domid="${marker_line#*domid=}"
 echo "RXEN-HYPERVISOR-TYPE $(cat /sys/hypervisor/type 2>/dev/null || echo none)"
 
 # /dev/xen/privcmd: built in, or the module from /lib/modules.
@@ -113,6 +119,26 @@ case "$action" in
         ;;
     reboot)
         reboot -f
+        ;;
+    reboot-if=*)
+        if [ "$domid" = "${action#reboot-if=}" ]; then
+            echo "RXEN-REBOOTING"
+            reboot -f
+        fi
+        ;;
+    parallel)
+        /bin/guest-probe parallel --seconds 4
+        ;;
+    hotplug)
+        echo "RXEN-HOTPLUG before=$(nproc)"
+        echo 0 > /sys/devices/system/cpu/cpu1/online
+        echo "RXEN-HOTPLUG offline=$(nproc)"
+        echo 1 > /sys/devices/system/cpu/cpu1/online
+        echo "RXEN-HOTPLUG online=$(nproc)"
+        ;;
+    share=*)
+        spec="${action#share=}"
+        /bin/guest-probe share --start "${spec%,*}" --seconds "${spec#*,}"
         ;;
     nproc)
         echo "RXEN-NPROC $(nproc 2>/dev/null || grep -c ^processor /proc/cpuinfo)"

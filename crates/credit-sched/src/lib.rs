@@ -1215,7 +1215,11 @@ impl CreditScheduler {
             .collect();
         let mut shares = BTreeMap::new();
         for c in self.online.iter() {
-            let total: i128 = active.iter().filter(|(_, _, a)| a.contains(c)).map(|(_, w, _)| *w).sum();
+            let total: i128 = active
+                .iter()
+                .filter(|(_, _, a)| a.contains(c))
+                .map(|(_, w, _)| *w)
+                .sum();
             if total == 0 {
                 continue;
             }
@@ -1258,7 +1262,11 @@ impl CreditScheduler {
                 cap_per_vcpu = Some(ceil_div(cap, n));
             }
             let vcpus: Vec<VcpuId> = dom.vcpus.clone();
-            let min_credit = -(self.cfg.accounting_period_ns as i64);
+            // Debt is forgiven only below four periods (Xen: one): with a
+            // lower floor a low-weight vCPU that ran a whole slice while
+            // everyone was Over would get that run free, and shares drift
+            // towards equal.
+            let min_credit = -4 * (self.cfg.accounting_period_ns as i64);
             let max_credit = self.cfg.accounting_period_ns as i64;
             for v in vcpus {
                 let vc = self.vcpu_mut(v);

@@ -445,9 +445,16 @@ fn weights_hold_when_pinned_to_one_of_several_pcpus() {
     let c = s.vcpu(2, 2, pin(1), CpuBound);
     let capped = s.vcpu(3, 3, pin(0), CpuBound);
     s.run_until(20 * SEC);
-    let (sa, sb, sc) = (s.share(a, 20 * SEC), s.share(b, 20 * SEC), s.share(c, 20 * SEC));
+    let (sa, sb, sc) = (
+        s.share(a, 20 * SEC),
+        s.share(b, 20 * SEC),
+        s.share(c, 20 * SEC),
+    );
     let sd = s.share(capped, 20 * SEC);
     println!("pinned to pCPU 1: {sa:.4} {sb:.4} {sc:.4}; capped alone on pCPU 0: {sd:.4}");
-    assert!((sb / sa - 2.0).abs() < 0.2 && (sc / sa - 4.0).abs() < 0.4, "{sa} {sb} {sc}");
+    assert!(
+        (sb / sa - 2.0).abs() < 0.2 && (sc / sa - 4.0).abs() < 0.4,
+        "{sa} {sb} {sc}"
+    );
     assert!(sd <= 0.27, "{sd}");
 }

@@ -12,6 +12,10 @@
 //! guest-probe checksum [--seconds S] [--seed X]
 //!     RXEN-CHECKSUM rounds=<n> mismatches=<m>
 //!     RXEN-CHECKSUM-DONE ok|CORRUPTED
+//! guest-probe share --start EPOCH --seconds S
+//!     RXEN-SHARE share=<f> steal=<f> work=<n>   (CPU-bound over [EPOCH, EPOCH+S])
+//! guest-probe parallel [--seconds S]
+//!     RXEN-PARALLEL cpu=<s> wall=<s>            (two spinning threads)
 //! ```
 //!
 //! `isolation` and `fuzz` make hypercalls through /dev/xen/privcmd (the
@@ -25,6 +29,7 @@
 //! when ECX holds the domain id.
 
 mod checksum;
+mod cpushare;
 mod fuzz;
 mod isolation;
 mod sys;
@@ -40,7 +45,8 @@ const HVM_LEAF_OFFSET: u32 = 4;
 const DOMID_PRESENT: u32 = 1 << 4;
 
 const USAGE: &str = "usage: guest-probe domid | isolation | \
-fuzz [--seconds S] [--min-calls N] [--seed X] | checksum [--seconds S] [--seed X]";
+fuzz [--seconds S] [--min-calls N] [--seed X] | checksum [--seconds S] [--seed X] | \
+share --start EPOCH --seconds S | parallel [--seconds S]";
 
 /// The four registers a CPUID leaf returns.
 #[derive(Clone, Copy, Debug)]
@@ -184,6 +190,19 @@ fn main() -> ExitCode {
                 o[1].unwrap_or(150_000),
                 o[2].unwrap_or(1),
             )
+        }),
+        Some("share") => options(rest, &["start", "seconds"]).map(|o| {
+            let s = cpushare::measure(o[0].unwrap_or(0), o[1].unwrap_or(20));
+            println!(
+                "RXEN-SHARE share={:.4} steal={:.4} work={}",
+                s.share, s.steal, s.work
+            );
+            ExitCode::SUCCESS
+        }),
+        Some("parallel") => options(rest, &["seconds"]).map(|o| {
+            let (cpu, wall) = cpushare::parallel(2, o[0].unwrap_or(4));
+            println!("RXEN-PARALLEL cpu={cpu:.2} wall={wall:.2}");
+            ExitCode::SUCCESS
         }),
         Some("checksum") => options(rest, &["seconds", "seed"])
             .map(|o| checksum(o[0].unwrap_or(10), o[1].unwrap_or(0x5EED))),
