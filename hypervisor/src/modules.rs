@@ -7,7 +7,6 @@ use alloc::vec::Vec;
 
 use rxen_boot_info::BootInfo;
 
-use crate::arch::paging::phys_to_virt;
 use crate::sync::TicketLock;
 
 struct BootModule {
@@ -33,9 +32,7 @@ pub fn init(boot: &BootInfo) {
 pub fn get(name: &str) -> Option<&'static [u8]> {
     let list = MODULES.lock();
     let m = list.iter().find(|m| m.name == name)?;
-    // SAFETY: module memory is reserved from the allocator for good and
-    // never written; the direct map covers it.
-    Some(unsafe { core::slice::from_raw_parts(phys_to_virt(m.start), m.len as usize) })
+    Some(crate::mm::machine::read_only(m.start, m.len as usize))
 }
 
 /// Names of the modules whose name ends with `suffix`, in boot order.

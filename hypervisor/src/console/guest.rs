@@ -7,7 +7,7 @@ use core::sync::atomic::{fence, AtomicU32, Ordering};
 
 use rxen_xen_abi::console as ring;
 
-use crate::arch::paging::phys_to_virt;
+use crate::mm::machine;
 use crate::sync::TicketLock;
 
 const OUT_SIZE: u32 = 2048;
@@ -31,10 +31,8 @@ impl GuestConsole {
         }
     }
 
-    fn index(&self, offset: usize) -> &AtomicU32 {
-        // SAFETY: in-page, 4-byte aligned offsets of the ring frame, which
-        // the domain owns for its life.
-        unsafe { AtomicU32::from_ptr(phys_to_virt(self.ring_pa).add(offset) as *mut u32) }
+    fn index(&self, offset: usize) -> &'static AtomicU32 {
+        machine::atomic_u32(self.ring_pa + offset as u64)
     }
 
     /// Copies whatever the guest wrote out of the ring into the log.
@@ -52,9 +50,9 @@ impl GuestConsole {
         let mut consumed = 0u32;
         while len > 0 {
             for i in 0..len {
-                // SAFETY: `start + i` < OUT_SIZE inside the out[] array.
-                let byte =
-                    unsafe { *phys_to_virt(self.ring_pa).add(ring::OUT + (start + i) as usize) };
+                // `start + i` < OUT_SIZE: inside the out[] array.
+                let at = self.ring_pa + (ring::OUT as u64) + u64::from(start + i);
+                let byte = machine::atomic_u8(at).load(Ordering::Relaxed);
                 push_byte(&mut line, byte, domid);
             }
             consumed += len;
@@ -93,8 +91,9 @@ impl GuestConsole {
         if prod.wrapping_sub(cons) >= IN_SIZE {
             return false;
         }
-        // SAFETY: index masked into the 1 KiB in[] array of the ring page.
-        unsafe { *phys_to_virt(self.ring_pa).add(ring::IN + (prod % IN_SIZE) as usize) = byte };
+        // Index masked into the 1 KiB in[] array of the ring page.
+        let at = self.ring_pa + (ring::IN as u64) + u64::from(prod % IN_SIZE);
+        machine::atomic_u8(at).store(byte, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         self.index(ring::IN_PROD)
             .store(prod.wrapping_add(1), Ordering::Release);

@@ -5,7 +5,6 @@
 use alloc::vec::Vec;
 
 use crate::arch::npt::{Access, NestedPageTable};
-use crate::arch::paging::phys_to_virt;
 use crate::mm::frames;
 
 pub const PAGE: u64 = 4096;
@@ -140,9 +139,8 @@ impl GuestMemory {
         while !data.is_empty() {
             let pa = self.translate(gpa).ok_or(MemoryError::BadAddress)?;
             let n = ((PAGE - gpa % PAGE) as usize).min(data.len());
-            // SAFETY: `pa` is a frame this domain owns (direct-mapped) and
-            // the copy stays inside its page.
-            unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), phys_to_virt(pa), n) };
+            // Inside one page of a frame this domain owns.
+            crate::mm::machine::write(pa, &data[..n]);
             data = &data[n..];
             gpa += n as u64;
         }
@@ -154,8 +152,7 @@ impl GuestMemory {
         while !buf.is_empty() {
             let pa = self.translate(gpa).ok_or(MemoryError::BadAddress)?;
             let n = ((PAGE - gpa % PAGE) as usize).min(buf.len());
-            // SAFETY: as in write, reading.
-            unsafe { core::ptr::copy_nonoverlapping(phys_to_virt(pa), buf.as_mut_ptr(), n) };
+            crate::mm::machine::read(pa, &mut buf[..n]);
             buf = &mut buf[n..];
             gpa += n as u64;
         }

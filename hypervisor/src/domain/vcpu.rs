@@ -148,8 +148,6 @@ impl Vcpu {
     /// The vcpu_info's `evtchn_upcall_pending` byte.
     pub fn upcall_pending(&self) -> bool {
         let pa = self.vcpu_info_pa.load(Ordering::SeqCst);
-        // SAFETY: vcpu_info_pa points at 64 bytes of a frame the domain
-        // owns (shared_info, or guest RAM it registered), direct-mapped.
-        unsafe { core::ptr::read_volatile(crate::arch::paging::phys_to_virt(pa)) != 0 }
+        crate::mm::machine::atomic_u8(pa).load(Ordering::SeqCst) != 0
     }
 }

@@ -3,13 +3,13 @@
 //! bitmaps) and each vCPU's vcpu_info (selector word, upcall flag).
 
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use rxen_xen_abi::errno::{self, Errno};
 use rxen_xen_abi::vcpu::shared_info;
 
-use crate::arch::paging::phys_to_virt;
-use crate::domain::Domain;
+use crate::domain::{self as super_domain, Domain};
+use crate::mm::machine;
 
 /// Ports of the 2-level ABI on 64-bit guests.
 pub const MAX_PORTS: u32 = 4096;
@@ -138,25 +138,32 @@ impl Default for EventChannels {
     }
 }
 
-fn bit(base: *mut u8, index: u32) -> (&'static AtomicU64, u64) {
-    // SAFETY: `base` is a direct-mapped bitmap of MAX_PORTS bits inside a
-    // frame the domain owns for its whole life; the word is 8-byte aligned.
-    let word = unsafe { AtomicU64::from_ptr(base.add((index / 64) as usize * 8) as *mut u64) };
-    (word, 1u64 << (index % 64))
+/// The word and bit of `index` in the bitmap at machine address `base`.
+fn bit(base: u64, index: u32) -> (&'static AtomicU64, u64) {
+    (
+        machine::atomic_u64(base + u64::from(index / 64) * 8),
+        1u64 << (index % 64),
+    )
 }
 
 impl Domain {
-    fn shared_bits(&self, offset: usize) -> *mut u8 {
-        // SAFETY: in-page offsets of the shared_info frame.
-        unsafe { phys_to_virt(self.shared_info_pa).add(offset) }
+    /// A bitmap of shared_info (pending or mask).
+    fn shared_bits(&self, offset: usize) -> u64 {
+        self.shared_info_pa + offset as u64
     }
 
     /// Marks `port` pending and, if it is unmasked, raises an upcall on the
-    /// vCPU it is bound to (Xen's 2-level `evtchn_set_pending`).
+    /// vCPU it is bound to (Xen's 2-level `evtchn_set_pending`). The events
+    /// lock is held throughout, so a domain being destroyed (which takes
+    /// it before freeing its memory) is never written to.
     pub fn set_pending(&self, port: u32) {
-        let Ok((_, vcpu)) = self.events.lock().binding(port) else {
+        let events = self.events.lock();
+        let Ok((_, vcpu)) = events.binding(port) else {
             return;
         };
+        if self.state() == super_domain::DomainState::Destroyed {
+            return;
+        }
         let (pending, mask) = bit(self.shared_bits(shared_info::EVTCHN_PENDING), port);
         if pending.fetch_or(mask, Ordering::SeqCst) & mask != 0 {
             return;
@@ -175,16 +182,11 @@ impl Domain {
         let Some(v) = self.vcpus.get(vcpu as usize) else {
             return;
         };
-        let info = phys_to_virt(v.vcpu_info_pa.load(Ordering::SeqCst));
-        let (sel, mask) = bit(
-            // SAFETY: evtchn_pending_sel is at offset 8 of vcpu_info.
-            unsafe { info.add(8) },
-            port / 64,
-        );
+        let info = v.vcpu_info_pa.load(Ordering::SeqCst);
+        // evtchn_pending_sel at offset 8, evtchn_upcall_pending at 0.
+        let (sel, mask) = bit(info + 8, port / 64);
         sel.fetch_or(mask, Ordering::SeqCst);
-        // SAFETY: evtchn_upcall_pending is byte 0 of the vcpu_info.
-        let upcall = unsafe { AtomicU8::from_ptr(info) };
-        upcall.store(1, Ordering::SeqCst);
+        machine::atomic_u8(info).store(1, Ordering::SeqCst);
         self.wake_vcpu(vcpu);
     }
 
@@ -196,7 +198,8 @@ impl Domain {
 
     /// EVTCHNOP_unmask.
     pub fn unmask(&self, port: u32) -> Result<(), Errno> {
-        let (_, vcpu) = self.events.lock().binding(port)?;
+        let events = self.events.lock();
+        let (_, vcpu) = events.binding(port)?;
         let (masked, mask) = bit(self.shared_bits(shared_info::EVTCHN_MASK), port);
         let was = masked.fetch_and(!mask, Ordering::SeqCst);
         let (pending, pmask) = bit(self.shared_bits(shared_info::EVTCHN_PENDING), port);

@@ -7,10 +7,10 @@ use rxen_xen_abi::errno::{self, Errno};
 use rxen_xen_abi::vcpu::*;
 
 use super::{err, ok, Call, Outcome};
-use crate::arch::paging::phys_to_virt;
 use crate::domain::memory::PAGE;
 use crate::domain::runstate;
 use crate::domain::vcpu::{RunState, Vcpu};
+use crate::mm::machine;
 use crate::time;
 
 pub fn call(call: &mut Call) -> Outcome {
@@ -67,14 +67,13 @@ fn register_vcpu_info(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, E
     if old != call.dom.shared_info_pa + shared_info::vcpu_info(target.id).unwrap_or(0) as u64 {
         return Err(errno::EBUSY); // already moved once
     }
-    // SAFETY: both are 64-byte vcpu_info slots in frames the domain owns.
-    unsafe { core::ptr::copy(phys_to_virt(old), phys_to_virt(new), 64) };
+    // Both are 64-byte vcpu_info slots in frames the domain owns.
+    machine::copy(old, new, 64);
     target.vcpu_info_pa.store(new, Ordering::SeqCst);
-    // SAFETY: evtchn_pending_sel (offset 8) and upcall_pending (0).
-    unsafe {
-        (phys_to_virt(new).add(8) as *mut u64).write_volatile(u64::MAX);
-        phys_to_virt(new).write_volatile(1);
-    }
+    // As Xen: every selector bit and the upcall flag set (a harmless
+    // spurious upcall that makes the guest look at its ports).
+    machine::atomic_u64(new + 8).store(u64::MAX, Ordering::SeqCst);
+    machine::atomic_u8(new).store(1, Ordering::SeqCst);
     super::time::write_pvclock(new);
     Ok(0)
 }

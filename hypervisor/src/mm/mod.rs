@@ -3,6 +3,7 @@
 
 pub mod frames;
 pub mod heap;
+pub mod machine;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
