@@ -152,28 +152,44 @@ pub(crate) fn unpack_boot_dir(deb: &Path, into: &Path) -> Result<()> {
     let scratch = into.with_extension(format!("unpacking-{}", std::process::id()));
     let _ = fs::remove_dir_all(&scratch);
     fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    extract_from_deb(deb, &scratch, "./boot", false)?;
+    let _ = fs::remove_dir_all(into);
+    fs::rename(&scratch, into)
+        .with_context(|| format!("renaming {} to {}", scratch.display(), into.display()))
+}
+
+/// `dpkg-deb --fsys-tarfile DEB | tar -x [--wildcards] -C INTO MEMBER`.
+pub(crate) fn extract_from_deb(
+    deb: &Path,
+    into: &Path,
+    member: &str,
+    wildcards: bool,
+) -> Result<()> {
     let mut dpkg = Command::new("dpkg-deb")
         .arg("--fsys-tarfile")
         .arg(deb)
         .stdout(Stdio::piped())
         .spawn()
         .context("running dpkg-deb")?;
-    let tar_status = Command::new("tar")
-        .args(["-x", "-C"])
-        .arg(&scratch)
-        .arg("./boot")
+    let mut tar = Command::new("tar");
+    tar.arg("-x");
+    if wildcards {
+        tar.arg("--wildcards");
+    }
+    let tar_status = tar
+        .arg("-C")
+        .arg(into)
+        .arg(member)
         .stdin(dpkg.stdout.take().expect("piped stdout"))
         .status()
         .context("running tar")?;
     let dpkg_status = dpkg.wait()?;
     ensure!(
         dpkg_status.success() && tar_status.success(),
-        "unpacking {} failed (dpkg-deb {dpkg_status}, tar {tar_status})",
+        "extracting {member} from {} failed (dpkg-deb {dpkg_status}, tar {tar_status})",
         deb.display()
     );
-    let _ = fs::remove_dir_all(into);
-    fs::rename(&scratch, into)
-        .with_context(|| format!("renaming {} to {}", scratch.display(), into.display()))
+    Ok(())
 }
 
 fn find_vmlinuz(boot: &Path) -> Result<PathBuf> {

@@ -18,7 +18,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{bail, ensure, Context, Result};
 
@@ -273,25 +273,7 @@ fn extract_module(deb: &Path, release: &str, in_package: &str, into: &Path) -> R
     // `./lib/modules/…` in bookworm's packages, `./usr/lib/modules/…` after
     // the /usr merge: a wildcard takes either.
     let pattern = format!("*/modules/{release}/{in_package}*");
-    let mut dpkg = Command::new("dpkg-deb")
-        .arg("--fsys-tarfile")
-        .arg(deb)
-        .stdout(Stdio::piped())
-        .spawn()
-        .context("running dpkg-deb")?;
-    let tar_status = Command::new("tar")
-        .args(["-x", "--wildcards", "-C"])
-        .arg(&scratch)
-        .arg(&pattern)
-        .stdin(dpkg.stdout.take().expect("piped stdout"))
-        .status()
-        .context("running tar")?;
-    let dpkg_status = dpkg.wait()?;
-    ensure!(
-        dpkg_status.success() && tar_status.success(),
-        "extracting {pattern} from {} failed (dpkg-deb {dpkg_status}, tar {tar_status})",
-        deb.display()
-    );
+    crate::debian::extract_from_deb(deb, &scratch, &pattern, true)?;
     let found =
         find_file(&scratch)?.with_context(|| format!("{} has no {pattern}", deb.display()))?;
     let name = found.to_string_lossy().into_owned();

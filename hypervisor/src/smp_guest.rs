@@ -31,6 +31,18 @@ pub fn handle_ipi(dom: &Arc<Domain>, from: &Arc<Vcpu>, ipi: IpiRequest) {
     }
 }
 
+/// Starts a vCPU that is down and has a STARTUP waiting.
+pub fn start_if_down(target: &Arc<Vcpu>) {
+    if target.sipi_vector.load(Ordering::SeqCst) & 0x100 != 0
+        && target.transition(RunState::Down, RunState::Runnable)
+    {
+        target
+            .runstate
+            .change(crate::domain::runstate::Runstate::Runnable);
+        crate::sched::make_runnable(target);
+    }
+}
+
 fn deliver(target: &Arc<Vcpu>, ipi: IpiRequest) {
     match ipi {
         IpiRequest::Fixed { vector, .. } => {
@@ -43,21 +55,21 @@ fn deliver(target: &Arc<Vcpu>, ipi: IpiRequest) {
             crate::sched::kick(target);
         }
         IpiRequest::Init { .. } => {
+            // INIT stops the CPU wherever it is (it then waits for
+            // STARTUP): a running or halted vCPU is made to leave the
+            // guest, and its loop takes it down.
             target.init_received.store(true, Ordering::SeqCst);
+            crate::sched::kick(target);
         }
         IpiRequest::Startup { vector, .. } => {
-            if target.init_received.swap(false, Ordering::SeqCst)
-                && target.state() == RunState::Down
-            {
+            if target.init_received.load(Ordering::SeqCst) {
                 target
                     .sipi_vector
                     .store(u32::from(vector) | 0x100, Ordering::SeqCst);
-                if target.transition(RunState::Down, RunState::Runnable) {
-                    target
-                        .runstate
-                        .change(crate::domain::runstate::Runstate::Runnable);
-                    crate::sched::make_runnable(target);
-                }
+                // Down already: start it. Still on its way down (Linux
+                // re-onlines a CPU right after it reported itself dead):
+                // `after_run` starts it once it is.
+                start_if_down(target);
             }
         }
     }

@@ -4,27 +4,17 @@
 //! --test-threads=1`): each test is a whole QEMU, and two at once on a
 //! two-core machine only make both slow.
 
+mod common;
+
 use std::fs;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::hypervisor;
 use regex::Regex;
 use rxen_harness::{self as harness, Boot, Exit, Module, QemuConfig, RunResult};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 const HELLO: &str = "Hello from the rxen integration tests!\n";
-
-/// The hypervisor image, built once per test binary.
-fn hypervisor() -> PathBuf {
-    static IMAGE: OnceLock<PathBuf> = OnceLock::new();
-    IMAGE
-        .get_or_init(|| {
-            harness::ensure_prerequisites().expect("installing prerequisites");
-            harness::build_hypervisor().expect("building the hypervisor")
-        })
-        .clone()
-}
 
 /// A small module with known contents, so its reported size can be checked.
 fn hello_module() -> Module {

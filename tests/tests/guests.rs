@@ -16,62 +16,14 @@
 //! Run with `cargo xtask test` (or `cargo test -p rxen-integration --
 //! --test-threads=1`).
 
+mod common;
+
 use std::fs;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::*;
 use regex::Regex;
-use rxen_harness::{self as harness, Boot, Exit, GuestAssets, QemuConfig, RunResult, TestDomain};
-
-/// The machine: enough for four 192 MiB guests and then some.
-const MACHINE_MIB: u32 = 2048;
-const MACHINE_CPUS: u32 = 2;
-
-/// The hypervisor image, built once per test binary.
-fn hypervisor() -> PathBuf {
-    static IMAGE: OnceLock<PathBuf> = OnceLock::new();
-    IMAGE
-        .get_or_init(|| {
-            harness::ensure_prerequisites().expect("installing prerequisites");
-            harness::build_hypervisor().expect("building the hypervisor")
-        })
-        .clone()
-}
-
-/// The Debian cloud kernel and the test initramfs, prepared once.
-fn assets() -> &'static GuestAssets {
-    static ASSETS: OnceLock<GuestAssets> = OnceLock::new();
-    ASSETS.get_or_init(|| harness::prepare_guest_assets().expect("preparing the guest assets"))
-}
-
-/// Boots rxen with the given configuration files; fails the test if the
-/// run took the whole timeout.
-fn boot_configs(test: &str, configs: &[PathBuf], timeout: Duration) -> RunResult {
-    let qemu = QemuConfig {
-        smp: MACHINE_CPUS,
-        memory_mib: MACHINE_MIB,
-        timeout,
-        cmdline: "debug_exit loglvl=info".into(),
-        ..QemuConfig::new(
-            format!("guests-{test}"),
-            Boot::Pvh {
-                image: hypervisor(),
-            },
-        )
-    };
-    let r = harness::boot_domains(qemu, configs, assets()).expect("booting rxen with domains");
-    if r.elapsed >= timeout {
-        r.fail("the run took as long as the timeout");
-    }
-    r
-}
-
-/// Writes the domains' configurations and boots them.
-fn boot(test: &str, domains: &[TestDomain], timeout: Duration) -> RunResult {
-    let configs = harness::write_test_configs(test, domains).expect("writing the configurations");
-    boot_configs(test, &configs, timeout)
-}
+use rxen_harness::{self as harness, RunResult, TestDomain};
 
 /// `count` domains `d1..`, each running `rxen.test=marker`.
 fn marker_domains(count: u32, memory_mib: u64) -> Vec<TestDomain> {
@@ -94,32 +46,6 @@ fn assert_marker_and_power_off(r: &RunResult, domid: u32) {
     ]);
 }
 
-#[track_caller]
-fn assert_all_gone(r: &RunResult) {
-    r.assert_contains("rxen: no domains left, powering off");
-    r.assert_exit(Exit::Success);
-}
-
-/// The first capture of `pattern` in the log, as a number.
-#[track_caller]
-fn first_number(r: &RunResult, pattern: &str) -> u64 {
-    let re = Regex::new(pattern).unwrap();
-    match re.captures(&r.log) {
-        Some(c) => c[1].parse().unwrap(),
-        None => r.fail(&format!("no line matches {pattern:?}")),
-    }
-}
-
-/// The last capture of `pattern` in the log, as a number.
-#[track_caller]
-fn last_number(r: &RunResult, pattern: &str) -> u64 {
-    let re = Regex::new(pattern).unwrap();
-    match re.captures_iter(&r.log).last() {
-        Some(c) => c[1].parse().unwrap(),
-        None => r.fail(&format!("no line matches {pattern:?}")),
-    }
-}
-
 #[test]
 fn one_domain_runs_and_returns_its_memory() {
     let r = boot(
@@ -135,8 +61,8 @@ fn one_domain_runs_and_returns_its_memory() {
     ]);
     assert_all_gone(&r);
 
-    let free_at_boot = first_number(&r, r"rxen: memory total \d+ MiB, free (\d+) MiB");
-    let free_after = last_number(&r, r"rxen: free memory (\d+) MiB");
+    let free_at_boot: u64 = first_number(&r, r"rxen: memory total \d+ MiB, free (\d+) MiB");
+    let free_after: u64 = last_number(&r, r"rxen: free memory (\d+) MiB");
     if free_after != free_at_boot {
         r.fail(&format!(
             "free memory after the domain is gone ({free_after} MiB) differs from boot ({free_at_boot} MiB)"

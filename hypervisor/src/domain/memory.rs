@@ -97,13 +97,8 @@ impl GuestMemory {
             return Err(MemoryError::OutOfMemory);
         }
         let owned = &mut self.owned;
-        let mut table_frame = || {
-            let frame = frames::alloc_zeroed(0).ok()?;
-            owned.push((frame, 0));
-            Some(frame)
-        };
         self.npt
-            .map(gpa, pa, access, &mut table_frame)
+            .map(gpa, pa, access, &mut || table_frame(owned))
             .map_err(npt_error)
     }
 
@@ -111,13 +106,8 @@ impl GuestMemory {
     /// frames per domain, fewer TLB misses).
     fn map_2m(&mut self, gpa: u64, pa: u64) -> Result<(), MemoryError> {
         let owned = &mut self.owned;
-        let mut table_frame = || {
-            let frame = frames::alloc_zeroed(0).ok()?;
-            owned.push((frame, 0));
-            Some(frame)
-        };
         self.npt
-            .map_2m(gpa, pa, Access::ReadWrite, &mut table_frame)
+            .map_2m(gpa, pa, Access::ReadWrite, &mut || table_frame(owned))
             .map_err(npt_error)
     }
 
@@ -177,6 +167,13 @@ impl GuestMemory {
         let held: u64 = self.owned.iter().map(|(_, order)| PAGE << order).sum();
         held.saturating_sub(self.ram_bytes)
     }
+}
+
+/// A zeroed frame for a nested page table, held by the domain.
+fn table_frame(owned: &mut Vec<(u64, u32)>) -> Option<u64> {
+    let frame = frames::alloc_zeroed(0).ok()?;
+    owned.push((frame, 0));
+    Some(frame)
 }
 
 fn npt_error(e: crate::arch::npt::NptError) -> MemoryError {

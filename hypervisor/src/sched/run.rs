@@ -52,6 +52,7 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
         }
         let sipi = vcpu.sipi_vector.swap(0, Ordering::SeqCst);
         if sipi & 0x100 != 0 {
+            vcpu.init_received.store(false, Ordering::SeqCst);
             inner.arch.reset_startup(sipi as u8);
             inner.lapic =
                 crate::arch::vlapic::VirtualLapic::new(rxen_guest_layout::apic_id(vcpu.id));
@@ -84,6 +85,10 @@ fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner) -> Nex
     loop {
         if vcpu.state() == RunState::Dead || !dom.is_running() {
             return Next::Stop;
+        }
+        if vcpu.init_received.load(Ordering::SeqCst) {
+            // An INIT IPI: this vCPU now waits for STARTUP.
+            return Next::Down;
         }
         let generation = dom.npt_generation.load(Ordering::SeqCst);
         if generation != inner.npt_seen {
@@ -138,6 +143,8 @@ fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
         Next::Down => {
             vcpu.transition(RunState::Running, RunState::Down);
             super::vcpu_stopped(vcpu);
+            // A STARTUP that arrived while it was going down.
+            crate::smp_guest::start_if_down(vcpu);
             if dom.vcpus.iter().all(|v| v.state() == RunState::Down) {
                 crate::println!("rxen: d{}: all vCPUs halted with interrupts off", dom.id);
                 dom.shutdown(rxen_xen_abi::sched::ShutdownReason::Poweroff);

@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -50,12 +51,17 @@ pub fn machine(test: &str, timeout: Duration) -> QemuConfig {
     }
 }
 
-/// Writes the domains' configurations and boots them on `qemu`; fails the
-/// test if the run took the whole timeout.
+/// Writes the domains' configurations and boots them on `qemu`.
 pub fn boot_on(test: &str, qemu: QemuConfig, domains: &[TestDomain]) -> RunResult {
-    let timeout = qemu.timeout;
     let configs = harness::write_test_configs(test, domains).expect("writing the configurations");
-    let r = harness::boot_domains(qemu, &configs, assets()).expect("booting rxen with domains");
+    boot_files(qemu, &configs)
+}
+
+/// Boots rxen on `qemu` with these configuration files; fails the test if
+/// the run took the whole timeout.
+pub fn boot_files(qemu: QemuConfig, configs: &[PathBuf]) -> RunResult {
+    let timeout = qemu.timeout;
+    let r = harness::boot_domains(qemu, configs, assets()).expect("booting rxen with domains");
     if r.elapsed >= timeout {
         r.fail("the run took as long as the timeout");
     }
@@ -81,17 +87,26 @@ pub fn assert_all_gone(r: &RunResult) {
 }
 
 /// Every capture of `pattern` in the log, as numbers.
-pub fn numbers(r: &RunResult, pattern: &str) -> Vec<f64> {
+pub fn numbers<T: FromStr>(r: &RunResult, pattern: &str) -> Vec<T> {
     let re = Regex::new(pattern).unwrap();
     re.captures_iter(&r.log)
-        .map(|c| c[1].parse().unwrap())
+        .filter_map(|c| c[1].parse().ok())
         .collect()
 }
 
 /// The first capture of `pattern` in the log, as a number.
 #[track_caller]
-pub fn first_number(r: &RunResult, pattern: &str) -> f64 {
+pub fn first_number<T: FromStr + Copy>(r: &RunResult, pattern: &str) -> T {
     match numbers(r, pattern).first() {
+        Some(n) => *n,
+        None => r.fail(&format!("no line matches {pattern:?}")),
+    }
+}
+
+/// The last capture of `pattern` in the log, as a number.
+#[track_caller]
+pub fn last_number<T: FromStr + Copy>(r: &RunResult, pattern: &str) -> T {
+    match numbers(r, pattern).last() {
         Some(n) => *n,
         None => r.fail(&format!("no line matches {pattern:?}")),
     }
