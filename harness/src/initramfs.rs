@@ -58,7 +58,8 @@ pub const FUZZ_CALLS: u64 = 150_000;
 /// `reboot-if=N` (reboot when the domain id is N, else power off: a
 /// restarted domain gets a new id), `nproc`, `parallel` (two spinning
 /// threads: CPU time against wall time), `hotplug` (take vCPU 1 offline
-/// and back), `share=EPOCH,S` (CPU share over S seconds from wall-clock
+/// and back), `read-input` (echo one line typed on its console),
+/// `share=EPOCH,S` (CPU share over S seconds from wall-clock
 /// second EPOCH); `isolation` (guest-probe's isolation checks),
 /// `fuzz[=SEED]` (the hypercall fuzzer), `checksum=S` (S seconds of
 /// memory checking). Every action ends in a power-off.
@@ -128,6 +129,11 @@ case "$action" in
         ;;
     parallel)
         /bin/guest-probe parallel --seconds 4
+        ;;
+    read-input)
+        echo "RXEN-WAITING-INPUT"
+        read -r line
+        echo "RXEN-INPUT $line"
         ;;
     hotplug)
         echo "RXEN-HOTPLUG before=$(nproc)"

@@ -61,3 +61,21 @@ fn debug_keys_dump_domains_and_run_queues() {
     r.assert_contains("(d1) RXEN-SLEPT");
     assert_all_gone(&r);
 }
+
+#[test]
+fn serial_input_reaches_the_domain_after_ctrl_a_three_times() {
+    let guest = TestDomain::linux("listener", "read-input");
+    let mut qemu = machine("serial-input", Duration::from_secs(150));
+    qemu.input = vec![
+        typing("(d1) RXEN-WAITING-INPUT", b"\x01\x01\x01"),
+        typing("rxen: serial input to d1", b"hello rxen\r"),
+    ];
+    let r = boot_on("serial-input", qemu, &[guest]);
+    r.assert_in_order(&[
+        "(d1) RXEN-WAITING-INPUT",
+        "rxen: serial input to d1",
+        "(d1) RXEN-INPUT hello rxen",
+        "rxen: d1 powered off",
+    ]);
+    assert_all_gone(&r);
+}
