@@ -15,7 +15,8 @@ use crate::{KernelImage, LoadError, Segment, MAX_KERNEL_BYTES};
 pub(crate) const ELF_MAGIC: &[u8] = b"\x7fELF";
 
 /// Parses a vmlinux and checks that it can be booted through PVH.
-pub(crate) fn parse(bytes: &[u8]) -> Result<KernelImage, LoadError> {
+pub(crate) fn parse(elf: Vec<u8>) -> Result<KernelImage, LoadError> {
+    let bytes = elf.as_slice();
     let file = ElfBytes::<LittleEndian>::minimal_parse(bytes)
         .map_err(|_| LoadError::BadElf("the ELF header is invalid (or not little-endian)"))?;
     check_header(&file)?;
@@ -33,7 +34,12 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<KernelImage, LoadError> {
         };
         match phdr.p_type {
             PT_NOTE => notes.collect_from(data()?)?,
-            PT_LOAD if phdr.p_memsz > 0 => segments.push(load_segment(&phdr, data()?)?),
+            PT_LOAD if phdr.p_memsz > 0 => {
+                let data = data()?;
+                // `segment_data` returned a sub-slice of `bytes`.
+                let offset = data.as_ptr() as usize - bytes.as_ptr() as usize;
+                segments.push(load_segment(&phdr, offset, data.len())?)
+            }
             _ => {}
         }
     }
@@ -47,6 +53,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<KernelImage, LoadError> {
     }
     Ok(KernelImage {
         segments,
+        elf,
         pvh_entry,
         notes,
     })
@@ -68,10 +75,14 @@ fn check_header(file: &ElfBytes<'_, LittleEndian>) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Copies one `PT_LOAD` segment. It is placed at `p_paddr`: the PVH entry
-/// runs with paging off, and some segments (`.data..percpu`) have a
+/// Describes one `PT_LOAD` segment. It is placed at `p_paddr`: the PVH
+/// entry runs with paging off, and some segments (`.data..percpu`) have a
 /// virtual address of 0, so only the physical address is meaningful.
-fn load_segment(phdr: &ProgramHeader, data: &[u8]) -> Result<Segment, LoadError> {
+fn load_segment(
+    phdr: &ProgramHeader,
+    file_offset: usize,
+    file_size: usize,
+) -> Result<Segment, LoadError> {
     if phdr.p_filesz > phdr.p_memsz {
         return Err(LoadError::BadElf(
             "a segment has more file bytes than memory bytes",
@@ -82,13 +93,10 @@ fn load_segment(phdr: &ProgramHeader, data: &[u8]) -> Result<Segment, LoadError>
             "a segment wraps around the physical address space",
         ));
     }
-    let mut copy = Vec::new();
-    copy.try_reserve_exact(data.len())
-        .map_err(|_| LoadError::TooBig)?;
-    copy.extend_from_slice(data);
     Ok(Segment {
         paddr: phdr.p_paddr,
-        data: copy,
+        file_offset,
+        file_size,
         mem_size: phdr.p_memsz,
     })
 }

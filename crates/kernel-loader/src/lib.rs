@@ -42,6 +42,10 @@ pub const MAX_KERNEL_BYTES: usize = 256 << 20;
 pub struct KernelImage {
     /// The `PT_LOAD` segments, sorted by physical address, non-overlapping.
     pub segments: Vec<Segment>,
+    /// The vmlinux ELF file the segments' bytes are in (decompressed from a
+    /// bzImage): kept whole, so loading copies the kernel only once, into
+    /// the guest.
+    pub elf: Vec<u8>,
     /// Where the vCPU starts, in 32-bit protected mode with paging off
     /// (`XEN_ELFNOTE_PHYS32_ENTRY`). Always inside a segment's file bytes.
     pub pvh_entry: u32,
@@ -54,9 +58,11 @@ pub struct KernelImage {
 pub struct Segment {
     /// Guest-physical load address (`p_paddr`, not `p_vaddr`).
     pub paddr: u64,
-    /// The bytes from the file.
-    pub data: Vec<u8>,
-    /// Bytes the segment occupies in memory, `>= data.len()`; the rest (bss)
+    /// Where the segment's bytes are in [`KernelImage::elf`].
+    pub file_offset: usize,
+    /// How many bytes come from the file.
+    pub file_size: usize,
+    /// Bytes the segment occupies in memory, `>= file_size`; the rest (bss)
     /// must be zero.
     pub mem_size: u64,
 }
@@ -65,13 +71,21 @@ impl Segment {
     /// Whether `paddr` falls on one of the bytes copied from the file.
     fn contains_file_byte(&self, paddr: u32) -> bool {
         let offset = u64::from(paddr).wrapping_sub(self.paddr);
-        u64::from(paddr) >= self.paddr && offset < self.data.len() as u64
+        u64::from(paddr) >= self.paddr && offset < self.file_size as u64
+    }
+}
+
+impl KernelImage {
+    /// The file bytes of `segment` (validated at load: inside `elf`).
+    pub fn data(&self, segment: &Segment) -> &[u8] {
+        &self.elf[segment.file_offset..segment.file_offset + segment.file_size]
     }
 }
 
 /// Loads a kernel file: an ELF `vmlinux` or a bzImage.
 pub fn load(bytes: &[u8]) -> Result<KernelImage, LoadError> {
-    elf::parse(&extract_vmlinux(bytes)?)
+    let vmlinux = extract_vmlinux(bytes)?.into_owned();
+    elf::parse(vmlinux)
 }
 
 /// Returns the `vmlinux` ELF file inside a kernel file: the file itself if it

@@ -103,9 +103,7 @@ fn check_kernel(path: &Path, expected_magic: &[u8]) {
     for s in &image.segments {
         eprintln!(
             "  segment paddr {:#x} file {:#x} mem {:#x}",
-            s.paddr,
-            s.data.len(),
-            s.mem_size
+            s.paddr, s.file_size, s.mem_size
         );
     }
     eprintln!("  notes {:x?}", image.notes);

@@ -15,7 +15,7 @@ fn assert_linux_like(image: &KernelImage) {
     let layout: Vec<_> = image
         .segments
         .iter()
-        .map(|s| (s.paddr, s.data.len(), s.mem_size))
+        .map(|s| (s.paddr, s.file_size, s.mem_size))
         .collect();
     // Placed by paddr, even for the segment whose vaddr is 0.
     assert_eq!(
@@ -25,7 +25,7 @@ fn assert_linux_like(image: &KernelImage) {
             (LOAD_PADDR + 0x4000, 0x80, 0x80)
         ]
     );
-    assert_eq!(image.segments[0].data, code(0x300));
+    assert_eq!(image.data(&image.segments[0]), code(0x300));
 }
 
 #[test]

@@ -58,8 +58,15 @@ impl GuestMemory {
         self.ram_bytes
     }
 
-    /// Backs guest-physical [start, end) with fresh zeroed RAM.
-    pub fn populate(&mut self, start: u64, end: u64) -> Result<(), MemoryError> {
+    /// Backs guest-physical [start, end) with fresh RAM *not yet zeroed*:
+    /// the caller must zero the returned (machine address, length) blocks
+    /// (through `mm::scrub`) before the guest runs.
+    pub fn populate_unzeroed(
+        &mut self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(u64, usize)>, MemoryError> {
+        let mut blocks = Vec::new();
         let mut gpa = start;
         while gpa < end {
             let big = 1u64 << (BIG_ORDER + 12);
@@ -68,8 +75,9 @@ impl GuestMemory {
             } else {
                 0
             };
-            let pa = frames::alloc_zeroed(order).map_err(|_| MemoryError::OutOfMemory)?;
+            let pa = frames::alloc(order).map_err(|_| MemoryError::OutOfMemory)?;
             self.owned.push((pa, order));
+            blocks.push((pa, (PAGE << order) as usize));
             if order == BIG_ORDER {
                 self.map_2m(gpa, pa)?;
             } else {
@@ -78,7 +86,7 @@ impl GuestMemory {
             gpa += PAGE << order;
             self.ram_bytes += PAGE << order;
         }
-        Ok(())
+        Ok(blocks)
     }
 
     /// A zeroed frame owned by the domain but not (yet) mapped anywhere.

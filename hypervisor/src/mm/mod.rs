@@ -4,6 +4,7 @@
 pub mod frames;
 pub mod heap;
 pub mod machine;
+pub mod scrub;
 
 use core::sync::atomic::{AtomicU64, Ordering};
 

@@ -153,6 +153,19 @@ pub fn next_event() -> u64 {
     with_policy(|p| p.next_event(PcpuId(percpu::cpu_index() as u32)))
 }
 
+/// Interrupts every other CPU (idle ones then look for work).
+pub fn wake_idle_cpus() {
+    let me = percpu::cpu_index();
+    for cpu in 0..crate::arch::smp::cpus_online() {
+        if cpu != me {
+            apic::send_ipi(
+                percpu::cpu(cpu).apic_id.load(Ordering::Relaxed),
+                interrupts::VECTOR_KICK,
+            );
+        }
+    }
+}
+
 /// Something happened for `vcpu` (an event, its timer): make it run soon.
 /// A blocked vCPU becomes runnable; one running elsewhere is interrupted
 /// so it sees the event at its next entry.
@@ -203,6 +216,10 @@ pub fn run_forever() -> ! {
 
 /// Nothing to run: halt until an interrupt (a wake-up IPI or a timer).
 fn idle() {
+    // A domain being built may have RAM to zero.
+    if crate::mm::scrub::help() {
+        return;
+    }
     let next = fire_expired_timers().min(next_event());
     if NEED_RESCHED[percpu::cpu_index()].load(Ordering::SeqCst) {
         return;
