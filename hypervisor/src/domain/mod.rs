@@ -169,7 +169,21 @@ pub fn reap(domain: &Arc<Domain>) {
         return;
     }
     log_statistics(domain);
-    let restart = matches!(action, Action::Restart | Action::RenameRestart);
+    if matches!(
+        action,
+        Action::CoredumpDestroy | Action::CoredumpRestart | Action::SoftReset
+    ) {
+        log::warn!(
+            "d{}: '{}' is not supported yet: no core dump, no soft reset",
+            domain.id,
+            action.name()
+        );
+    }
+    // rename-restart keeps no renamed copy yet: it restarts like restart.
+    let restart = matches!(
+        action,
+        Action::Restart | Action::RenameRestart | Action::CoredumpRestart
+    );
     if restart {
         builder::announce_restart();
     }
