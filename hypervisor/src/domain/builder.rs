@@ -241,7 +241,7 @@ fn assemble(
         let vmcb = memory.alloc_frame().map_err(mem_err)?;
         let fpu = memory.alloc_frame().map_err(mem_err)?;
         let mut arch = ArchVcpu::new(vmcb, fpu);
-        arch.reset_pvh(entry, plan.start_info_gpa() as u32, memory.npt_root(), 1);
+        arch.reset_pvh(entry, plan.start_info_gpa() as u32, memory.npt_root());
         let lapic = VirtualLapic::new(layout::apic_id(i));
         inners.push(VcpuInner {
             arch,

@@ -45,11 +45,6 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
     vcpu.runstate.change(Runstate::Running);
     let next = {
         let mut inner = vcpu.inner.lock();
-        if LAST_VCPU[me].swap(Arc::as_ptr(&vcpu) as usize, Ordering::Relaxed)
-            != Arc::as_ptr(&vcpu) as usize
-        {
-            inner.arch.request_tlb_flush();
-        }
         let sipi = vcpu.sipi_vector.swap(0, Ordering::SeqCst);
         if sipi & 0x100 != 0 {
             vcpu.init_received.store(false, Ordering::SeqCst);
@@ -76,10 +71,6 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
     after_run(&dom, &vcpu, next);
     domain::reap(&dom);
 }
-
-/// Which vCPU each CPU ran last (its TLB entries belong to that one).
-static LAST_VCPU: [core::sync::atomic::AtomicUsize; percpu::MAX_CPUS] =
-    [const { core::sync::atomic::AtomicUsize::new(0) }; percpu::MAX_CPUS];
 
 fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner) -> Next {
     loop {

@@ -163,6 +163,7 @@ pub struct ArchVcpu {
     /// Whether this vCPU's FPU state is in the CPU registers now.
     fpu_loaded: bool,
     flush_tlb: bool,
+    asid: super::svm::asid::VcpuAsid,
 }
 
 impl ArchVcpu {
@@ -180,13 +181,14 @@ impl ArchVcpu {
             xcr0: 1,
             fpu_loaded: false,
             flush_tlb: true,
+            asid: Default::default(),
         }
     }
 
     /// The state Xen's PVH ABI specifies at the 32-bit entry point: flat
     /// 32-bit protected mode, paging off, EBX = start_info.
-    pub fn reset_pvh(&mut self, entry: u32, start_info: u32, npt_root: u64, asid: u32) {
-        self.setup_controls(npt_root, asid);
+    pub fn reset_pvh(&mut self, entry: u32, start_info: u32, npt_root: u64) {
+        self.setup_controls(npt_root);
         let v = &mut self.vmcb;
         v.set_segment(vmcb::CS, 0x10, ATTR_CODE32, 0xFFFF_FFFF, 0);
         for seg in [vmcb::DS, vmcb::ES, vmcb::SS, vmcb::FS, vmcb::GS] {
@@ -254,7 +256,7 @@ impl ArchVcpu {
         self.flush_tlb = true;
     }
 
-    fn setup_controls(&mut self, npt_root: u64, asid: u32) {
+    fn setup_controls(&mut self, npt_root: u64) {
         let v = &mut self.vmcb;
         v.write32(vmcb::INTERCEPT_EXCEPTIONS, 0);
         v.write32(
@@ -281,15 +283,15 @@ impl ArchVcpu {
         v.write64(vmcb::IOPM_BASE, svm::iopm_pa());
         v.write64(vmcb::MSRPM_BASE, svm::msrpm_pa());
         v.write64(vmcb::TSC_OFFSET, 0);
-        v.write32(vmcb::GUEST_ASID, asid.max(1));
+        v.write32(vmcb::GUEST_ASID, 1); // replaced at each run (svm::asid)
         v.write64(vmcb::VINTR, vmcb::V_INTR_MASKING);
         v.write64(vmcb::NP_ENABLE, 1);
         v.write64(vmcb::N_CR3, npt_root);
         v.write32(vmcb::VMCB_CLEAN, 0);
     }
 
-    /// Asks for a full TLB flush at the next entry (after NPT changes, or
-    /// when this CPU last ran a different vCPU).
+    /// Drops this vCPU's cached translations before the next entry (after
+    /// its domain's p2m changed): it gets a fresh ASID.
     pub fn request_tlb_flush(&mut self) {
         self.flush_tlb = true;
     }
@@ -297,9 +299,12 @@ impl ArchVcpu {
     /// Runs the guest until the next #VMEXIT and says why it stopped.
     pub fn run(&mut self) -> Exit {
         self.load_fpu();
-        self.vmcb
-            .write8(vmcb::TLB_CONTROL, u8::from(self.flush_tlb));
+        let choice = self.asid.choose(self.flush_tlb, svm::asid_count());
         self.flush_tlb = false;
+        self.vmcb.write32(vmcb::GUEST_ASID, choice.asid);
+        // 1 = flush every ASID (a new generation on this CPU), 0 = none.
+        self.vmcb
+            .write8(vmcb::TLB_CONTROL, u8::from(choice.flush_all));
         // QEMU ignores clean bits, hardware does not: nothing is cached.
         self.vmcb.write32(vmcb::VMCB_CLEAN, 0);
         // SAFETY: the VMCB is this vCPU's and fully set up by reset_pvh;

@@ -2,6 +2,7 @@
 //! decoding. Nothing outside `arch` names SVM; generic code sees
 //! [`crate::arch::vcpu::ArchVcpu`] and [`crate::arch::vcpu::Exit`].
 
+pub mod asid;
 pub mod vmcb;
 pub mod world_switch;
 
@@ -192,6 +193,11 @@ pub fn msrpm_pa() -> u64 {
 
 pub fn host_vmcb_pa() -> u64 {
     HOST_VMCB[cpu_index()].load(Ordering::Relaxed)
+}
+
+/// ASIDs the CPU offers (0 is the host's).
+pub fn asid_count() -> u32 {
+    ASIDS.load(Ordering::Relaxed)
 }
 
 pub fn has_nrip_save() -> bool {
