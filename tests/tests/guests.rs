@@ -176,3 +176,18 @@ fn bad_configurations_are_reported_and_the_good_one_runs() {
     assert_marker_and_power_off(&r, c[1].parse().unwrap());
     assert_all_gone(&r);
 }
+
+/// Debian's generic kernel (XZ payload with the x86 BCJ filter, machine
+/// check support built in) boots as a domain too.
+#[test]
+fn the_generic_xz_kernel_boots_as_a_domain() {
+    let kernel = harness::fetch_reference_kernel().expect("fetching linux-image-amd64");
+    let guest = TestDomain {
+        kernel: kernel.vmlinuz.display().to_string(),
+        ..TestDomain::linux("generic", "marker")
+    };
+    let r = boot("generic-kernel", &[guest], Duration::from_secs(180));
+    r.assert_contains("(d1) RXEN-HYPERVISOR-TYPE xen");
+    assert_marker_and_power_off(&r, 1);
+    assert_all_gone(&r);
+}

@@ -40,6 +40,8 @@ pub fn read(inner: &VcpuInner, vcpu_id: u32, msr: u32) -> Option<u64> {
         0x200..=0x20F | 0x250 | 0x258 | 0x259 | 0x268..=0x26F => 0,
         HYPERCALL_PAGE_MSR => 0,
         TSC_AUX | 0x8B | 0x17 | 0x1D9 | 0x48 | 0x49 | 0x10A | 0x140 => 0,
+        // Machine check (hidden in CPUID; kernels may still probe): no banks.
+        0x179..=0x17B | 0x400..=0x47F => 0,
         0xC001_0000..=0xC001_FFFF => 0,
         _ => return None,
     })
@@ -67,6 +69,7 @@ pub fn write(inner: &mut VcpuInner, msr: u32, value: u64) -> Result<WriteEffect,
         HYPERCALL_PAGE_MSR => return Ok(WriteEffect::HypercallPage(value & !0xFFF)),
         TSC | 0x200..=0x20F | 0x250 | 0x258 | 0x259 | 0x268..=0x26F => {}
         TSC_AUX | 0x8B | 0x1D9 | 0x48 | 0x49 | 0x10A | 0x140 => {}
+        0x179..=0x17B | 0x400..=0x47F => {}
         0xC001_0000..=0xC001_FFFF => {}
         _ => return Err(()),
     }
