@@ -246,7 +246,6 @@ fn assemble(
         inners.push(VcpuInner {
             arch,
             lapic,
-            poll_ports: Vec::new(),
             mtrr_def_type: 0xC06,
             npt_seen: 0,
             exit_counts: Default::default(),

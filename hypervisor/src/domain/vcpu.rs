@@ -42,8 +42,6 @@ impl RunState {
 pub struct VcpuInner {
     pub arch: ArchVcpu,
     pub lapic: VirtualLapic,
-    /// Ports a SCHEDOP_poll waits on (empty: not polling).
-    pub poll_ports: alloc::vec::Vec<u32>,
     pub mtrr_def_type: u64,
     /// The domain's p2m generation this vCPU's TLB reflects.
     pub npt_seen: u64,
@@ -68,6 +66,9 @@ pub struct Vcpu {
     pub runstate: super::runstate::RunstateAccount,
     /// SCHEDOP_poll timeout in system time; 0 = none.
     pub poll_deadline: AtomicU64,
+    /// Ports a SCHEDOP_poll waits on (empty: not polling). Checked after
+    /// the vCPU is marked blocked, so a kick in between is not lost.
+    pub poll_ports: crate::sync::TicketLock<alloc::vec::Vec<u32>>,
     /// Fixed IPI vectors posted by other vCPUs, merged into the virtual
     /// APIC before the next entry.
     posted: [AtomicU64; 4],
@@ -97,6 +98,7 @@ impl Vcpu {
             on_cpu: AtomicBool::new(false),
             runstate: super::runstate::RunstateAccount::new(),
             poll_deadline: AtomicU64::new(0),
+            poll_ports: crate::sync::TicketLock::new(alloc::vec::Vec::new()),
             posted: [const { AtomicU64::new(0) }; 4],
             init_received: AtomicBool::new(false),
             sipi_vector: AtomicU32::new(0),

@@ -71,6 +71,6 @@ fn poll(call: &mut Call, arg: u64) -> Outcome {
         return ok(0);
     }
     call.vcpu.poll_deadline.store(req.timeout, Ordering::SeqCst);
-    call.inner.poll_ports = ports;
+    *call.vcpu.poll_ports.lock() = ports;
     (Ok(0), Next::Block)
 }

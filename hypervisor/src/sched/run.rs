@@ -43,6 +43,9 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
     vcpu.pcpu.store(me as u32, Ordering::SeqCst);
     vcpu.set_on_cpu(true);
     vcpu.runstate.change(Runstate::Running);
+    // Running again: whatever SCHEDOP_poll it was in is over.
+    vcpu.poll_deadline.store(0, Ordering::SeqCst);
+    vcpu.poll_ports.lock().clear();
     let next = {
         let mut inner = vcpu.inner.lock();
         let sipi = vcpu.sipi_vector.swap(0, Ordering::SeqCst);
@@ -152,10 +155,12 @@ fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
 pub fn has_work(dom: &Domain, vcpu: &Vcpu) -> bool {
     let deadline = vcpu.timer_deadline.load(Ordering::SeqCst);
     let poll = vcpu.poll_deadline.load(Ordering::SeqCst);
+    let polled = vcpu.poll_ports.lock().iter().any(|&p| dom.is_pending(p));
     let now = time::now_ns();
     vcpu.upcall_pending()
         || (deadline != 0 && deadline <= now)
         || (poll != 0 && poll <= now)
+        || polled
         || !dom.is_running()
         || exits::lapic_pending(vcpu)
 }
