@@ -19,8 +19,8 @@ pub fn emulate(leaf: u32, subleaf: u32, vcpu_id: u32, domid: u16, cr4: u64) -> [
             b = (b & 0x00FF_FFFF) | (apic_id << 24);
             c &= !(1 << 3 | 1 << 5 | 1 << 24); // MONITOR, VMX, TSC-deadline
             c |= 1 << 21 | 1 << 31; // x2APIC, hypervisor present
-                                    // No machine-check architecture: no banks are emulated.
-            d &= !(1 << 7 | 1 << 14);
+            d &= !(1 << 7 | 1 << 14); // no MCE/MCA: no machine-check banks are emulated
+
             // OSXSAVE mirrors the guest's own CR4.OSXSAVE.
             c = (c & !(1 << 27)) | if cr4 & (1 << 18) != 0 { 1 << 27 } else { 0 };
         }
