@@ -3,7 +3,6 @@
 //! restarts its secondary CPUs on Xen PVH.
 
 use alloc::sync::Arc;
-use core::sync::atomic::Ordering;
 
 use crate::arch::vlapic::{IpiDest, IpiRequest};
 use crate::domain::vcpu::{RunState, Vcpu};
@@ -33,9 +32,7 @@ pub fn handle_ipi(dom: &Arc<Domain>, from: &Arc<Vcpu>, ipi: IpiRequest) {
 
 /// Starts a vCPU that is down and has a STARTUP waiting.
 pub fn start_if_down(target: &Arc<Vcpu>) {
-    if target.sipi_vector.load(Ordering::SeqCst) & 0x100 != 0
-        && target.transition(RunState::Down, RunState::Runnable)
-    {
+    if target.startup_received() && target.transition(RunState::Down, RunState::Runnable) {
         target
             .runstate
             .change(crate::domain::runstate::Runstate::Runnable);
@@ -58,14 +55,11 @@ fn deliver(target: &Arc<Vcpu>, ipi: IpiRequest) {
             // INIT stops the CPU wherever it is (it then waits for
             // STARTUP): a running or halted vCPU is made to leave the
             // guest, and its loop takes it down.
-            target.init_received.store(true, Ordering::SeqCst);
+            target.receive_init();
             crate::sched::kick(target);
         }
         IpiRequest::Startup { vector, .. } => {
-            if target.init_received.load(Ordering::SeqCst) {
-                target
-                    .sipi_vector
-                    .store(u32::from(vector) | 0x100, Ordering::SeqCst);
+            if target.receive_startup(vector) {
                 // Down already: start it. Still on its way down (Linux
                 // re-onlines a CPU right after it reported itself dead):
                 // `after_run` starts it once it is.

@@ -10,6 +10,12 @@ use crate::arch::vlapic::VirtualLapic;
 
 use super::Domain;
 
+/// `Vcpu::startup` values: running normally; INIT seen; STARTUP seen
+/// (ORed with its vector).
+const NO_INIT: u32 = 0;
+const WAITING_FOR_STARTUP: u32 = 0x200;
+const STARTUP_RECEIVED: u32 = 0x100;
+
 /// Scheduling states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -72,10 +78,10 @@ pub struct Vcpu {
     /// Fixed IPI vectors posted by other vCPUs, merged into the virtual
     /// APIC before the next entry.
     posted: [AtomicU64; 4],
-    /// INIT seen, waiting for STARTUP.
-    pub init_received: AtomicBool,
-    /// 0x100 | STARTUP vector, consumed when the vCPU next runs.
-    pub sipi_vector: AtomicU32,
+    /// Where the vCPU is in INIT/STARTUP: one word, so that a second
+    /// STARTUP (Linux sends two) can never restart a CPU the first one
+    /// already started.
+    startup: AtomicU32,
     pub inner: spin::Mutex<VcpuInner>,
 }
 
@@ -100,8 +106,7 @@ impl Vcpu {
             poll_deadline: AtomicU64::new(0),
             poll_ports: crate::sync::TicketLock::new(alloc::vec::Vec::new()),
             posted: [const { AtomicU64::new(0) }; 4],
-            init_received: AtomicBool::new(false),
-            sipi_vector: AtomicU32::new(0),
+            startup: AtomicU32::new(NO_INIT),
             inner: spin::Mutex::new(inner),
         })
     }
@@ -132,6 +137,45 @@ impl Vcpu {
 
     pub fn set_on_cpu(&self, on: bool) {
         self.on_cpu.store(on, Ordering::SeqCst);
+    }
+
+    /// An INIT IPI: the vCPU stops and waits for STARTUP.
+    pub fn receive_init(&self) {
+        self.startup.store(WAITING_FOR_STARTUP, Ordering::SeqCst);
+    }
+
+    /// A STARTUP IPI; as on hardware it counts only while the vCPU waits
+    /// for one. Returns whether it did.
+    pub fn receive_startup(&self, vector: u8) -> bool {
+        self.startup
+            .compare_exchange(
+                WAITING_FOR_STARTUP,
+                STARTUP_RECEIVED | u32::from(vector),
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
+            .is_ok()
+    }
+
+    /// INIT seen and not yet followed by a start: the vCPU must be down.
+    pub fn held_by_init(&self) -> bool {
+        self.startup.load(Ordering::SeqCst) != NO_INIT
+    }
+
+    pub fn startup_received(&self) -> bool {
+        self.startup.load(Ordering::SeqCst) & STARTUP_RECEIVED != 0
+    }
+
+    /// Consumes a received STARTUP, giving its vector; `None` if there is
+    /// none or a new INIT replaced it meanwhile.
+    pub fn take_startup(&self) -> Option<u8> {
+        let seen = self.startup.load(Ordering::SeqCst);
+        (seen & STARTUP_RECEIVED != 0
+            && self
+                .startup
+                .compare_exchange(seen, NO_INIT, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok())
+        .then_some(seen as u8)
     }
 
     pub fn post_vector(&self, vector: u8) {

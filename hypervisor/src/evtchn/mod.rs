@@ -209,6 +209,17 @@ impl Domain {
         Ok(())
     }
 
+    /// EVTCHNOP_close. The pending bit goes too, as in Xen: a port that
+    /// is bound again must not fire for an event sent to its last use
+    /// (Linux's spinlock kicker treats any delivery as a bug).
+    pub fn close_port(&self, port: u32) -> Result<(), Errno> {
+        let mut events = self.events.lock();
+        events.close(port)?;
+        let (pending, mask) = bit(self.shared_bits(shared_info::EVTCHN_PENDING), port);
+        pending.fetch_and(!mask, Ordering::SeqCst);
+        Ok(())
+    }
+
     /// Whether `port` is pending (SCHEDOP_poll checks this, masked or not).
     pub fn is_pending(&self, port: u32) -> bool {
         if port >= MAX_PORTS {

@@ -26,7 +26,7 @@ pub fn call(call: &mut Call) -> Outcome {
                 Ok(p) => p,
                 Err(e) => return err(e),
             };
-            call.dom.events.lock().close(p.port).map(|()| 0)
+            call.dom.close_port(p.port).map(|()| 0)
         }
         EVTCHNOP_STATUS => status(call, arg),
         EVTCHNOP_BIND_VCPU => {

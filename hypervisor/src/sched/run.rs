@@ -48,10 +48,8 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
     vcpu.poll_ports.lock().clear();
     let next = {
         let mut inner = vcpu.inner.lock();
-        let sipi = vcpu.sipi_vector.swap(0, Ordering::SeqCst);
-        if sipi & 0x100 != 0 {
-            vcpu.init_received.store(false, Ordering::SeqCst);
-            inner.arch.reset_startup(sipi as u8);
+        if let Some(vector) = vcpu.take_startup() {
+            inner.arch.reset_startup(vector);
             inner.lapic =
                 crate::arch::vlapic::VirtualLapic::new(rxen_guest_layout::apic_id(vcpu.id));
             vcpu.timer_deadline.store(0, Ordering::SeqCst);
@@ -80,7 +78,7 @@ fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner) -> Nex
         if vcpu.state() == RunState::Dead || !dom.is_running() {
             return Next::Stop;
         }
-        if vcpu.init_received.load(Ordering::SeqCst) {
+        if vcpu.held_by_init() {
             // An INIT IPI: this vCPU now waits for STARTUP.
             return Next::Down;
         }
