@@ -39,15 +39,7 @@ pub fn fetch_debian_kernel(meta: &str) -> Result<DebianKernel> {
     let deb = download_deb(&package)
         .with_context(|| format!("cannot fetch the Debian package {package} (from {meta})"))?;
     let version = deb_version(&deb, &package);
-    let unpacked = guest_cache_dir().join(&package);
-    if !unpacked.join("boot").is_dir() {
-        eprintln!(
-            "xtask: unpacking boot/ of {} into {} ...",
-            deb.display(),
-            unpacked.display()
-        );
-        unpack_boot_dir(&deb, &unpacked)?;
-    }
+    let unpacked = unpacked_once(&deb, &package)?;
     let vmlinuz = find_vmlinuz(&unpacked.join("boot"))?;
     Ok(DebianKernel {
         package,
@@ -143,6 +135,21 @@ pub(crate) fn deb_version(deb: &Path, package: &str) -> String {
         .and_then(|rest| rest.split('_').next())
         .unwrap_or("unknown")
         .replace("%3a", ":")
+}
+
+/// `target/guest-cache/PACKAGE/`, holding the `boot/` of `deb`; unpacked
+/// only the first time.
+pub(crate) fn unpacked_once(deb: &Path, package: &str) -> Result<PathBuf> {
+    let unpacked = guest_cache_dir().join(package);
+    if !unpacked.join("boot").is_dir() {
+        eprintln!(
+            "xtask: unpacking boot/ of {} into {} ...",
+            deb.display(),
+            unpacked.display()
+        );
+        unpack_boot_dir(deb, &unpacked)?;
+    }
+    Ok(unpacked)
 }
 
 /// `dpkg-deb --fsys-tarfile DEB | tar -x ./boot`, into a scratch directory

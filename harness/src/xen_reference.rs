@@ -19,10 +19,10 @@ use std::process::{Command, Stdio};
 
 use anyhow::{bail, ensure, Context, Result};
 
-use crate::debian::{deb_version, download_deb, unpack_boot_dir};
+use crate::debian::{deb_version, download_deb, unpacked_once};
 use crate::iso::grub_mkrescue;
 use crate::prereq::run_apt_as_root;
-use crate::{guest_cache_dir, target_dir, Boot, QemuConfig};
+use crate::{target_dir, Boot, QemuConfig};
 
 /// Debian 12's Xen hypervisor package.
 pub const XEN_PACKAGE: &str = "xen-hypervisor-4.17-amd64";
@@ -64,15 +64,7 @@ pub fn fetch_xen_hypervisor() -> Result<XenHypervisor> {
     let deb = download_deb(XEN_PACKAGE)
         .with_context(|| format!("cannot fetch the Debian package {XEN_PACKAGE}"))?;
     let version = deb_version(&deb, XEN_PACKAGE);
-    let unpacked = guest_cache_dir().join(XEN_PACKAGE);
-    if !unpacked.join("boot").is_dir() {
-        eprintln!(
-            "xtask: unpacking boot/ of {} into {} ...",
-            deb.display(),
-            unpacked.display()
-        );
-        unpack_boot_dir(&deb, &unpacked)?;
-    }
+    let unpacked = unpacked_once(&deb, XEN_PACKAGE)?;
     let gz = find_xen_gz(&unpacked.join("boot"))?;
     let elf = unpacked.join(
         gz.file_stem()
