@@ -263,11 +263,7 @@ fn work_stealing() {
         s.vcpu(i, i, CpuMask::all(), CpuBound);
     }
     s.run_until(10 * SEC);
-    let util: Vec<f64> = s
-        .busy
-        .iter()
-        .map(|&b| b as f64 / (10 * SEC) as f64)
-        .collect();
+    let util = s.utilisation(10 * SEC);
     let shares: Vec<f64> = s
         .vcpus
         .iter()
@@ -292,11 +288,7 @@ fn work_stealing() {
     }
     s.reset_stats();
     s.run_until(11 * SEC);
-    let util: Vec<f64> = s
-        .busy
-        .iter()
-        .map(|&b| b as f64 / (10 * SEC) as f64)
-        .collect();
+    let util = s.utilisation(10 * SEC);
     println!(
         "after widening affinity: utilisation {util:?}, migrations {}",
         s.steals
@@ -324,11 +316,7 @@ fn idle_cpu_steals_on_wake() {
         },
     );
     s.run_until(10 * SEC);
-    let util: Vec<f64> = s
-        .busy
-        .iter()
-        .map(|&b| b as f64 / (10 * SEC) as f64)
-        .collect();
+    let util = s.utilisation(10 * SEC);
     println!(
         "3 vCPUs / 2 pCPUs: utilisation {util:?}, migrations {}",
         s.steals

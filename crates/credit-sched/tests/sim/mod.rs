@@ -129,6 +129,14 @@ impl Sim {
         self.dispatch_pending();
     }
 
+    /// Each pCPU's busy fraction of a `window_ns` measurement window.
+    pub fn utilisation(&self, window_ns: u64) -> Vec<f64> {
+        self.busy
+            .iter()
+            .map(|&b| b as f64 / window_ns as f64)
+            .collect()
+    }
+
     /// Resets the statistics (to measure a steady state after a warm-up).
     pub fn reset_stats(&mut self) {
         for v in &mut self.vcpus {
