@@ -255,6 +255,33 @@ impl<'m> FrameAllocator<'m> {
         Ok(())
     }
 
+    /// Turns an allocated block of `order` into `2^order` allocated blocks
+    /// of order 0, so that each frame can later be freed on its own (a
+    /// guest's RAM arrives in 2 MiB blocks but goes back page by page when
+    /// it balloons or when other domains still map some of its pages).
+    ///
+    /// Fails like [`free`](Self::free) if the block is not allocated with
+    /// that order, leaving the allocator as it was.
+    pub fn split(&mut self, frame: Frame, order: u32) -> Result<(), AllocError> {
+        if order > MAX_ORDER {
+            return Err(AllocError::InvalidOrder);
+        }
+        let number = frame.number();
+        if number >= self.max_frame {
+            return Err(AllocError::OutOfRange);
+        }
+        if !frame.is_aligned(order) {
+            return Err(AllocError::Misaligned);
+        }
+        if self.state[number as usize] != MANAGED | USED_HEAD | order as u8 {
+            return Err(AllocError::NotAllocated);
+        }
+        // Aligned and allocated, so the whole block lies below max_frame.
+        let span = number as usize..(number + (1 << order)) as usize;
+        self.state[span].fill(MANAGED | USED_HEAD);
+        Ok(())
+    }
+
     /// Frames currently free.
     pub fn free_frames(&self) -> u64 {
         self.free

@@ -295,3 +295,37 @@ proptest! {
         prop_assert_eq!(shape(&a), initial);
     }
 }
+
+#[test]
+fn a_split_block_frees_frame_by_frame_and_coalesces() {
+    let mut meta = metadata(1024);
+    let mut a = FrameAllocator::new(&mut meta, 1024).unwrap();
+    a.add_free_range(range(0, 1024)).unwrap();
+    let before = shape(&a);
+    let block = a.alloc(9).unwrap();
+    a.split(block, 9).unwrap();
+    // The head can no longer be freed as a whole ...
+    assert_eq!(a.free(block, 9), Err(AllocError::NotAllocated));
+    assert_eq!(a.free_frames(), 512);
+    // ... but each frame can, in any order, and they merge back.
+    for i in (0..512).rev() {
+        a.free(Frame::new(block.number() + i), 0).unwrap();
+        a.check_invariants();
+    }
+    assert_eq!(a.free_frames(), 1024);
+    assert_eq!(shape(&a), before);
+}
+
+#[test]
+fn split_checks_the_block() {
+    let mut meta = metadata(1024);
+    let mut a = FrameAllocator::new(&mut meta, 1024).unwrap();
+    a.add_free_range(range(0, 1024)).unwrap();
+    let block = a.alloc(4).unwrap();
+    assert_eq!(a.split(block, 3), Err(AllocError::NotAllocated));
+    assert_eq!(a.split(Frame::new(block.number() + 1), 0), Err(AllocError::NotAllocated));
+    assert_eq!(a.split(block, 40), Err(AllocError::InvalidOrder));
+    a.split(block, 4).unwrap();
+    assert_eq!(a.split(block, 4), Err(AllocError::NotAllocated));
+    a.split(block, 0).unwrap(); // an order-0 block splits into itself
+}
