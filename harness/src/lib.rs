@@ -6,6 +6,7 @@
 
 mod cpio;
 mod debian;
+mod dom0;
 mod domains;
 mod guest_assets;
 mod initramfs;
@@ -22,6 +23,10 @@ use anyhow::{ensure, Context, Result};
 
 pub use cpio::CpioWriter;
 pub use debian::{fetch_debian_kernel, DebianKernel, CLOUD_KERNEL_PACKAGE, GENERIC_KERNEL_PACKAGE};
+pub use dom0::{
+    dom0_cmdline, prepare_dom0_assets, Dom0Assets, DOM0_CPU_MODEL, DOM0_MODULES, DOMU_KERNEL_PATH,
+    DOMU_RAMDISK_PATH, TOOLSTACK_PACKAGES,
+};
 pub use domains::{
     boot_domains, domain_modules, test_data_dir, write_test_configs, Placeholder, TestDomain,
     CLOUD_KERNEL_PLACEHOLDER, INITRAMFS_PLACEHOLDER,
@@ -33,8 +38,8 @@ pub use iso::{build_iso, grub_cfg};
 pub use prereq::{ensure_guest_prerequisites, ensure_prerequisites, GUEST_TOOLS_TARGET};
 pub use qemu::{qemu_args, run_qemu, Boot, Exit, Module, QemuConfig, RunResult, SerialInput};
 pub use xen_reference::{
-    build_xen_iso, fetch_xen_hypervisor, multiboot_modules_arg, xen_grub_cfg, xen_qemu_config,
-    XenDom0, XenHypervisor, XenLoader, XEN_CMDLINE, XEN_PACKAGE, XEN_QEMU_ARGS,
+    build_xen_iso, fetch_xen_hypervisor, multiboot_modules_arg, xen_dom0_qemu_config, xen_grub_cfg,
+    xen_qemu_config, XenDom0, XenHypervisor, XenLoader, XEN_CMDLINE, XEN_PACKAGE, XEN_QEMU_ARGS,
 };
 
 /// The bare-metal target the hypervisor is built for.

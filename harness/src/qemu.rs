@@ -71,6 +71,8 @@ pub struct QemuConfig {
     pub boot: Boot,
     pub smp: u32,
     pub memory_mib: u32,
+    /// QEMU's `-cpu` model (see [`QemuConfig::new`] for the default).
+    pub cpu: String,
     /// QEMU is killed after this long ([`Exit::Timeout`]).
     pub timeout: Duration,
     /// The hypervisor command line (PVH only; an ISO carries its own).
@@ -96,13 +98,16 @@ pub struct SerialInput {
 }
 
 impl QemuConfig {
-    /// Defaults: 2 CPUs, 1 GiB, 60 s, empty command line, no modules, no echo.
+    /// Defaults: 2 CPUs, 1 GiB, CPU model `EPYC,-monitor,-rdtscp` (TCG's
+    /// EPYC has SVM; Xen-style hypervisors want MWAIT and RDTSCP gone, see
+    /// docs/qemu-svm.md), 60 s, empty command line, no modules, no echo.
     pub fn new(name: impl Into<String>, boot: Boot) -> Self {
         Self {
             name: name.into(),
             boot,
             smp: 2,
             memory_mib: 1024,
+            cpu: "EPYC,-monitor,-rdtscp".to_owned(),
             timeout: Duration::from_secs(60),
             cmdline: String::new(),
             modules: Vec::new(),
@@ -234,9 +239,7 @@ pub fn qemu_args(cfg: &QemuConfig, bundle: Option<&Path>) -> Vec<OsString> {
     let options = [
         ("-accel", "tcg"),
         ("-M", "q35"),
-        // TCG's EPYC model has SVM; Xen-style hypervisors want MWAIT and
-        // RDTSCP gone (see docs/qemu-svm.md).
-        ("-cpu", "EPYC,-monitor,-rdtscp"),
+        ("-cpu", &cfg.cpu),
         ("-smp", &smp),
         ("-m", &memory),
         ("-display", "none"),

@@ -245,6 +245,48 @@ pub fn xen_qemu_config(
     })
 }
 
+/// The QEMU run that boots Xen 4.17 ([`XEN_CMDLINE`]: PVH dom0 with
+/// 512 MiB) with the toolstack dom0 of [`crate::prepare_dom0_assets`],
+/// running `scenarios` (see [`crate::dom0_cmdline`]): QEMU's Multiboot
+/// loader, [`crate::DOM0_CPU_MODEL`], 2 CPUs, 2 GiB, 10 minutes.
+///
+/// QEMU's `-initrd` separates modules with commas and reads `,,` as a
+/// comma, so the commas of `rxen.dom0=a,b` are doubled.
+pub fn xen_dom0_qemu_config(
+    name: &str,
+    xen: &XenHypervisor,
+    assets: &crate::Dom0Assets,
+    scenarios: &[&str],
+) -> Result<QemuConfig> {
+    let (kernel, initrd) = (
+        assets.kernel.vmlinuz.to_string_lossy(),
+        assets.initramfs.to_string_lossy(),
+    );
+    for path in [&kernel, &initrd] {
+        ensure!(
+            !path.contains([',', ' ']),
+            "{path}: QEMU's Multiboot loader cannot take a path with a comma or space"
+        );
+    }
+    let cmdline = crate::dom0_cmdline(scenarios, "").replace(',', ",,");
+    let mut extra: Vec<String> = XEN_QEMU_ARGS.iter().map(|s| (*s).to_owned()).collect();
+    extra.extend(["-initrd".to_owned(), format!("{kernel} {cmdline},{initrd}")]);
+    Ok(QemuConfig {
+        cmdline: XEN_CMDLINE.to_owned(),
+        cpu: crate::DOM0_CPU_MODEL.to_owned(),
+        smp: 2,
+        memory_mib: 2048,
+        timeout: std::time::Duration::from_secs(600),
+        extra_qemu_args: extra,
+        ..QemuConfig::new(
+            name,
+            Boot::Pvh {
+                image: xen.elf.clone(),
+            },
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

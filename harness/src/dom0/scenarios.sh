@@ -1,0 +1,386 @@
+# rxen dom0 scenarios (busybox sh), sourced by /init: see harness/src/dom0/mod.rs.
+#
+# Each scenario is a function scenario_NAME, given the ARG of
+# rxen.dom0=...,NAME=ARG,...; its status is the rc= of RXEN-SCENARIO-END.
+# Add one by writing a function. Every domU is a PVH guest of the Debian cloud
+# kernel and the rxen test initramfs, whose /init prints RXEN-MARKER domid=N
+# and then does ACTION (rxen.test=ACTION: marker = power off at once,
+# sleep=S, time, ...; see harness/src/initramfs.rs).
+#
+# Lines for the tests (one each):
+#   RXEN-XL-INFO total_memory=<MiB> free_memory=<MiB> nr_cpus=<n> xen_version=<v>
+#   RXEN-XL-LIST-DOM0 mem=<MiB> vcpus=<n>
+#   RXEN-DOMU-CONSOLE <name>: <a line of the domU's console, through xl console>
+#   RXEN-XL-CREATE name= domid= marker=yes|no create_to_marker=<s> free_before= free_after= gone=yes|no
+#   RXEN-XL-TWO markers=yes|no together=yes|no
+#   RXEN-XL-ROUND i= domids=a,b,c free=<MiB> markers=<n> gone=yes|no
+#   RXEN-XL-ERROR case=<case> rc=<rc> msg=<first error line of xl's stderr>
+#   RXEN-XL-ERROR-AFTER marker=yes|no
+#   RXEN-XL-DESTROY gone=yes|no ...      RXEN-XL-SHUTDOWN gone=yes|no ...
+#   RXEN-XL-DEMO markers=yes|no gone=yes|no
+
+DOMU_KERNEL=/var/lib/rxen/domu/vmlinuz
+DOMU_RAMDISK=/var/lib/rxen/domu/initrd.cpio
+# A domU still there this long after its xl create is destroyed.
+DOMU_TIMEOUT=300
+# How long to wait for a domU's marker, and for a domain to go.
+MARKER_TIMEOUT=240
+GONE_TIMEOUT=60
+WORK=/run/rxen
+CR=$(printf '\r')
+mkdir -p "$WORK"
+
+uptime_now() {
+    local up _idle
+    read -r up _idle < /proc/uptime
+    echo "$up"
+}
+
+# elapsed FROM TO (seconds, two decimals)
+elapsed() {
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
+}
+
+# prefix TEXT: stdin's lines with TEXT in front (carriage returns dropped).
+prefix() {
+    local line
+    while IFS= read -r line || [ -n "$line" ]; do
+        echo "$1${line%"$CR"}"
+    done
+}
+
+# show LABEL CMD...: runs CMD, prints its output (stdout and stderr) as
+# "LABEL: line", returns its status.
+show() {
+    local label="$1" out rc
+    shift
+    out=$(mktemp -p "$WORK")
+    "$@" > "$out" 2>&1 < /dev/null
+    rc=$?
+    prefix "$label: " < "$out"
+    rm -f "$out"
+    return $rc
+}
+
+# xl_info_field FIELD: one value of `xl info` (free_memory, nr_cpus, ...).
+xl_info_field() {
+    xl info 2>/dev/null | sed -n "s/^$1 *: *//p"
+}
+
+# domu_cfg NAME [ACTION] [KERNEL] [MEMORY]: writes NAME's xl.cfg, prints its path.
+domu_cfg() {
+    local name="$1" action="${2:-marker}" kernel="${3:-$DOMU_KERNEL}" memory="${4:-256}"
+    cat > "$WORK/$name.cfg" <<EOF
+type = "pvh"
+name = "$name"
+kernel = "$kernel"
+ramdisk = "$DOMU_RAMDISK"
+extra = "console=hvc0 rxen.test=$action"
+memory = $memory
+vcpus = 1
+on_poweroff = "destroy"
+on_crash = "destroy"
+EOF
+    echo "$WORK/$name.cfg"
+}
+
+# console_filter NAME: prefixes NAME's console lines; the first RXEN-MARKER
+# leaves "uptime domid" in $WORK/NAME.marker.
+console_filter() {
+    local name="$1" line
+    while IFS= read -r line || [ -n "$line" ]; do
+        line="${line%"$CR"}"
+        echo "RXEN-DOMU-CONSOLE $name: $line"
+        case "$line" in
+            *RXEN-MARKER*)
+                [ -s "$WORK/$name.marker" ] || echo "$(uptime_now) ${line##*domid=}" > "$WORK/$name.marker"
+                ;;
+        esac
+    done
+}
+
+# watchdog NAME: destroys NAME if it is still there after DOMU_TIMEOUT
+# seconds, unless $WORK/NAME.done appears first.
+watchdog() {
+    local name="$1" t=0
+    while [ ! -e "$WORK/$name.done" ]; do
+        if [ "$t" -ge "$DOMU_TIMEOUT" ]; then
+            echo "RXEN-DOMU-TIMEOUT $name"
+            xl destroy "$name" > /dev/null 2>&1
+            return
+        fi
+        t=$((t + 1))
+        sleep 1
+    done
+}
+
+# domu_reset NAME: forgets an earlier run of NAME.
+domu_reset() {
+    rm -f "$WORK/$1.marker" "$WORK/$1.done" "$WORK/$1.rc" "$WORK/$1.err" "$WORK/$1.start"
+}
+
+# run_domu NAME CFG: `xl create -c CFG`, the console (xl's console client,
+# not a tty: it only copies the guest's output) prefixed; returns when the
+# console ends, that is when the domain is gone. Leaves $WORK/NAME.start
+# (uptime at xl create), .rc (xl's status), .marker (see console_filter).
+run_domu() {
+    local name="$1" cfg="$2"
+    domu_reset "$name"
+    uptime_now > "$WORK/$name.start"
+    watchdog "$name" &
+    { xl create -c "$cfg" < /dev/null 2> "$WORK/$name.err"; echo $? > "$WORK/$name.rc"; } | console_filter "$name"
+    touch "$WORK/$name.done"
+    prefix "xl-create $name: " < "$WORK/$name.err"
+    return "$(cat "$WORK/$name.rc" 2>/dev/null || echo 1)"
+}
+
+# start_domu NAME CFG: `xl create CFG` (xl returns once the domain runs),
+# then `xl console NAME` in the background, prefixed.
+start_domu() {
+    local name="$1" cfg="$2" rc
+    domu_reset "$name"
+    uptime_now > "$WORK/$name.start"
+    show "xl-create $name" xl create "$cfg"
+    rc=$?
+    echo "$rc" > "$WORK/$name.rc"
+    [ "$rc" = 0 ] || return "$rc"
+    watchdog "$name" &
+    { xl console "$name" < /dev/null 2>&1; touch "$WORK/$name.done"; } | console_filter "$name" &
+    return 0
+}
+
+# wait_marker NAME [TIMEOUT]: prints yes once NAME's marker is seen, no
+# after TIMEOUT seconds.
+wait_marker() {
+    local t=0
+    while [ ! -s "$WORK/$1.marker" ]; do
+        if [ "$t" -ge "${2:-$MARKER_TIMEOUT}" ]; then
+            echo no
+            return 1
+        fi
+        t=$((t + 1))
+        sleep 1
+    done
+    echo yes
+}
+
+# wait_gone NAME [TIMEOUT]: prints yes once xl no longer knows NAME.
+wait_gone() {
+    local t=0
+    while xl domid "$1" > /dev/null 2>&1; do
+        if [ "$t" -ge "${2:-$GONE_TIMEOUT}" ]; then
+            echo no
+            return 1
+        fi
+        t=$((t + 1))
+        sleep 1
+    done
+    echo yes
+}
+
+# marker_fields NAME: "domid=<id> marker=yes|no create_to_marker=<s>".
+marker_fields() {
+    local name="$1" at domid start
+    if [ -s "$WORK/$name.marker" ]; then
+        read -r at domid < "$WORK/$name.marker"
+        start=$(cat "$WORK/$name.start")
+        echo "domid=$domid marker=yes create_to_marker=$(elapsed "$start" "$at")"
+    else
+        echo "domid=none marker=no create_to_marker=none"
+    fi
+}
+
+# marker_domid NAME: the domid NAME's marker reported (or none).
+marker_domid() {
+    local at domid
+    if [ -s "$WORK/$1.marker" ]; then
+        read -r at domid < "$WORK/$1.marker"
+        echo "$domid"
+    else
+        echo none
+    fi
+}
+
+has_marker() {
+    [ -s "$WORK/$1.marker" ]
+}
+
+scenario_info() {
+    local rc=0 total free cpus version dom0
+    show "xl-info" xl info || rc=1
+    show "xl-list" xl list || rc=1
+    show "xl-uptime" xl uptime || rc=1
+    show "xl-vcpu-list" xl vcpu-list || rc=1
+    xl dmesg > "$WORK/dmesg" 2>&1 || rc=1
+    tail -n 15 "$WORK/dmesg" | prefix "xl-dmesg: "
+    show "xentop" xentop -b -i 1 || rc=1
+    total=$(xl_info_field total_memory)
+    free=$(xl_info_field free_memory)
+    cpus=$(xl_info_field nr_cpus)
+    version=$(xl_info_field xen_version)
+    echo "RXEN-XL-INFO total_memory=${total:-none} free_memory=${free:-none} nr_cpus=${cpus:-none} xen_version=${version:-none}"
+    # Name ID Mem VCPUs State Time(s)
+    dom0=$(xl list 2>/dev/null | awk '$1 == "Domain-0" { print "mem=" $3 " vcpus=" $4 }')
+    echo "RXEN-XL-LIST-DOM0 ${dom0:-mem=none vcpus=none}"
+    [ -n "$total" ] && [ -n "$dom0" ] || rc=1
+    return $rc
+}
+
+# create[=ACTION]: one domU, its console through xl create -c.
+scenario_create() {
+    local name=domu-create cfg free_before free_after gone rc
+    cfg=$(domu_cfg "$name" "${1:-marker}")
+    free_before=$(xl_info_field free_memory)
+    run_domu "$name" "$cfg"
+    rc=$?
+    gone=$(wait_gone "$name")
+    free_after=$(xl_info_field free_memory)
+    echo "RXEN-XL-CREATE name=$name $(marker_fields "$name") free_before=$free_before free_after=$free_after gone=$gone xl_rc=$rc"
+    [ "$rc" = 0 ] && has_marker "$name" && [ "$gone" = yes ]
+}
+
+# two[=ACTION]: two domUs at once.
+scenario_two() {
+    local a=domu-two-a b=domu-two-b pa pb free_before free_after together=no ga gb
+    free_before=$(xl_info_field free_memory)
+    run_domu "$a" "$(domu_cfg "$a" "${1:-marker}")" &
+    pa=$!
+    run_domu "$b" "$(domu_cfg "$b" "${1:-marker}")" &
+    pb=$!
+    while kill -0 "$pa" 2> /dev/null || kill -0 "$pb" 2> /dev/null; do
+        if [ "$together" = no ] && xl list 2> /dev/null | awk -v a="$a" -v b="$b" \
+            '$1 == a { x = 1 } $1 == b { y = 1 } END { exit !(x && y) }'; then
+            together=yes
+        fi
+        sleep 2
+    done
+    wait "$pa" "$pb"
+    ga=$(wait_gone "$a")
+    gb=$(wait_gone "$b")
+    free_after=$(xl_info_field free_memory)
+    echo "RXEN-XL-CREATE name=$a $(marker_fields "$a") free_before=$free_before free_after=$free_after gone=$ga xl_rc=$(cat "$WORK/$a.rc")"
+    echo "RXEN-XL-CREATE name=$b $(marker_fields "$b") free_before=$free_before free_after=$free_after gone=$gb xl_rc=$(cat "$WORK/$b.rc")"
+    if has_marker "$a" && has_marker "$b"; then
+        echo "RXEN-XL-TWO markers=yes together=$together"
+    else
+        echo "RXEN-XL-TWO markers=no together=$together"
+        return 1
+    fi
+    [ "$ga" = yes ] && [ "$gb" = yes ]
+}
+
+# rounds=N: N rounds of three domUs created with xl create (consoles through
+# xl console), all three up at once, then destroyed with xl destroy.
+scenario_rounds() {
+    local n="${1:-3}" i=1 k name names domids markers gone free rc=0
+    while [ "$i" -le "$n" ]; do
+        names=
+        for k in 1 2 3; do
+            name="domu-r$i-$k"
+            names="$names $name"
+            start_domu "$name" "$(domu_cfg "$name" sleep=600)" || rc=1
+        done
+        domids=
+        markers=0
+        for name in $names; do
+            [ "$(wait_marker "$name")" = yes ] && markers=$((markers + 1))
+            domids="$domids,$(xl domid "$name" 2> /dev/null || echo none)"
+        done
+        show "xl-list" xl list
+        for name in $names; do
+            show "xl-destroy $name" xl destroy "$name" || rc=1
+        done
+        gone=yes
+        for name in $names; do
+            [ "$(wait_gone "$name")" = yes ] || gone=no
+        done
+        free=$(xl_info_field free_memory)
+        echo "RXEN-XL-ROUND i=$i domids=${domids#,} free=$free markers=$markers gone=$gone"
+        [ "$markers" = 3 ] && [ "$gone" = yes ] || rc=1
+        i=$((i + 1))
+    done
+    wait
+    return $rc
+}
+
+# errors: three configurations xl must refuse, then a good domU.
+scenario_errors() {
+    local rc=0 m
+    try_bad nokernel "$(domu_cfg domu-err-nokernel marker /nonexistent/vmlinuz)" domu-err-nokernel || rc=1
+    try_bad notkernel "$(domu_cfg domu-err-notkernel marker /etc/hostname)" domu-err-notkernel || rc=1
+    try_bad toomuch "$(domu_cfg domu-err-toomuch marker "" 100000)" domu-err-toomuch || rc=1
+    run_domu domu-err-after "$(domu_cfg domu-err-after marker)"
+    wait_gone domu-err-after > /dev/null
+    if has_marker domu-err-after; then m=yes; else m=no; rc=1; fi
+    echo "RXEN-XL-ERROR-AFTER marker=$m $(marker_fields domu-err-after)"
+    return $rc
+}
+
+# try_bad CASE CFG NAME: xl create must fail and leave no domain.
+try_bad() {
+    local case="$1" cfg="$2" name="$3" out rc msg left=no
+    out="$WORK/$name.out"
+    xl create "$cfg" > "$out" 2>&1 < /dev/null
+    rc=$?
+    prefix "xl-create $name: " < "$out"
+    msg=$(awk 'tolower($0) ~ /error|fail|invalid|cannot|unable|not / { print; found = 1; exit }
+               !/^Parsing config/ && first == "" { first = $0 }
+               END { if (!found) print first }' "$out")
+    if xl domid "$name" > /dev/null 2>&1; then
+        left=yes
+        xl destroy "$name" > /dev/null 2>&1
+    fi
+    echo "RXEN-XL-ERROR case=$case rc=$rc left=$left msg=$msg"
+    [ "$rc" != 0 ] && [ "$left" = no ]
+}
+
+# destroy: a domU that would sleep 600 s, destroyed once it runs.
+scenario_destroy() {
+    stop_running_domu domu-destroy DESTROY xl-destroy xl destroy domu-destroy
+}
+
+# shutdown: the same, shut down by xl shutdown -w (the guest's kernel gets
+# control/shutdown through Xenstore and powers off).
+scenario_shutdown() {
+    stop_running_domu domu-shutdown SHUTDOWN xl-shutdown timeout 180 xl shutdown -w domu-shutdown
+}
+
+# stop_running_domu NAME WHAT LABEL CMD...: starts NAME (sleep=600), waits
+# for its marker, runs CMD (its output prefixed LABEL), checks NAME is gone.
+stop_running_domu() {
+    local name="$1" what="$2" label="$3" pid running rc gone t0 t1
+    shift 3
+    run_domu "$name" "$(domu_cfg "$name" sleep=600)" &
+    pid=$!
+    running=$(wait_marker "$name")
+    t0=$(uptime_now)
+    show "$label $name" "$@"
+    rc=$?
+    gone=$(wait_gone "$name")
+    t1=$(uptime_now)
+    if [ "$gone" = no ]; then
+        xl destroy "$name" > /dev/null 2>&1
+    fi
+    wait "$pid"
+    echo "RXEN-XL-$what gone=$gone name=$name running=$running rc=$rc seconds=$(elapsed "$t0" "$t1")"
+    [ "$gone" = yes ] && [ "$rc" = 0 ]
+}
+
+# demo[=ACTION]: two domUs with xl create, xl list while they run, their
+# consoles, until both are done (ACTION time by default: 10 s of uptime).
+scenario_demo() {
+    local action="${1:-time}" a=demo-1 b=demo-2 m=yes ga gb g
+    start_domu "$a" "$(domu_cfg "$a" "$action")" || return 1
+    start_domu "$b" "$(domu_cfg "$b" "$action")" || return 1
+    show "xl-list" xl list
+    wait_marker "$a" > /dev/null || m=no
+    wait_marker "$b" > /dev/null || m=no
+    show "xl-list" xl list
+    ga=$(wait_gone "$a" "$DOMU_TIMEOUT")
+    gb=$(wait_gone "$b" "$DOMU_TIMEOUT")
+    wait
+    show "xl-list" xl list
+    [ "$ga" = yes ] && [ "$gb" = yes ] && g=yes || g=no
+    echo "RXEN-XL-DEMO markers=$m gone=$g"
+    [ "$m" = yes ] && [ "$g" = yes ]
+}
