@@ -50,6 +50,24 @@ pub const VIRQ_XENPMU: u32 = 13;
 pub const VIRQ_ARCH_0: u32 = 16;
 /// Number of VIRQ numbers.
 pub const NR_VIRQS: u32 = 24;
+/// x86 architecture VIRQ 0: machine-check events for dom0 (global).
+pub const VIRQ_MCA: u32 = VIRQ_ARCH_0;
+pub const VIRQ_ARCH_1: u32 = 17;
+pub const VIRQ_ARCH_2: u32 = 18;
+pub const VIRQ_ARCH_3: u32 = 19;
+pub const VIRQ_ARCH_4: u32 = 20;
+pub const VIRQ_ARCH_5: u32 = 21;
+pub const VIRQ_ARCH_6: u32 = 22;
+pub const VIRQ_ARCH_7: u32 = 23;
+
+/// Whether `virq` is global (bound once per domain, on any vCPU, and for the
+/// dom0-only ones re-routable with `XEN_DOMCTL_set_virq_handler`) rather
+/// than per-vCPU. As in Xen 4.17: TIMER, DEBUG, XENOPROF and XENPMU are
+/// per-vCPU; every other VIRQ, ARGO and the x86 architecture VIRQs
+/// included, is global. `false` for numbers ≥ [`NR_VIRQS`].
+pub const fn is_global_virq(virq: u32) -> bool {
+    virq < NR_VIRQS && !matches!(virq, VIRQ_TIMER | VIRQ_DEBUG | VIRQ_XENOPROF | VIRQ_XENPMU)
+}
 
 /// `struct evtchn_alloc_unbound`.
 #[derive(
@@ -312,5 +330,29 @@ mod tests {
         assert_eq!(b[20..24], 9u32.to_le_bytes());
         st.set(0, EvtchnState::Virq(VIRQ_TIMER));
         assert_eq!((st.status, st.u), (EVTCHNSTAT_VIRQ, [0, 0]));
+    }
+
+    #[test]
+    fn global_virqs() {
+        for virq in [VIRQ_TIMER, VIRQ_DEBUG, VIRQ_XENOPROF, VIRQ_XENPMU] {
+            assert!(!is_global_virq(virq), "{virq}");
+        }
+        for virq in [
+            VIRQ_CONSOLE,
+            VIRQ_DOM_EXC,
+            VIRQ_TBUF,
+            VIRQ_DEBUGGER,
+            VIRQ_CON_RING,
+            VIRQ_PCPU_STATE,
+            VIRQ_MEM_EVENT,
+            VIRQ_ARGO,
+            VIRQ_ENOMEM,
+            VIRQ_MCA,
+            VIRQ_ARCH_7,
+        ] {
+            assert!(is_global_virq(virq), "{virq}");
+        }
+        assert_eq!(VIRQ_MCA, 16);
+        assert!(!is_global_virq(NR_VIRQS));
     }
 }

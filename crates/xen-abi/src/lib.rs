@@ -35,6 +35,52 @@ pub mod sched;
 pub mod vcpu;
 pub mod version;
 
+/// Gives an envelope struct whose last field is `u: [u8; $len]` (the C
+/// union) typed access to it: `payload::<T>()` reads the first
+/// `size_of::<T>()` bytes, `set_payload(&t)` overwrites them and leaves the
+/// rest of the union as it was (as Xen's copy-back does). A `T` larger than
+/// the union is a compile-time error.
+macro_rules! envelope_union {
+    ($ty:ident, $len:expr) => {
+        impl $ty {
+            /// Size of the union `u` in bytes.
+            pub const UNION_SIZE: usize = $len;
+
+            /// Reads the union as a `T`.
+            pub fn payload<T: zerocopy::FromBytes + zerocopy::KnownLayout + zerocopy::Immutable>(
+                &self,
+            ) -> T {
+                const { assert!(core::mem::size_of::<T>() <= $len) };
+                match T::read_from_prefix(&self.u) {
+                    Ok((value, _)) => value,
+                    // The size check above rules this out.
+                    Err(_) => unreachable!(),
+                }
+            }
+
+            /// Writes `value` at the start of the union.
+            pub fn set_payload<T: zerocopy::IntoBytes + zerocopy::Immutable>(&mut self, value: &T) {
+                const { assert!(core::mem::size_of::<T>() <= $len) };
+                let bytes = value.as_bytes();
+                self.u[..bytes.len()].copy_from_slice(bytes);
+            }
+        }
+
+        impl Default for $ty {
+            fn default() -> Self {
+                <Self as zerocopy::FromZeros>::new_zeroed()
+            }
+        }
+    };
+}
+
+pub mod domctl;
+pub mod platform;
+pub mod sysctl;
+
+/// A domain's UUID (`xen_domain_handle_t`).
+pub type XenDomainHandle = [u8; 16];
+
 /// A domain id (`domid_t`).
 pub type DomId = u16;
 /// An event-channel port number (`evtchn_port_t`).

@@ -180,3 +180,175 @@ const _: () = {
     assert!(offset_of!(E820Entry, size) == 8);
     assert!(offset_of!(E820Entry, kind) == 16);
 };
+
+/// `struct xen_add_to_physmap_batch` (`XENMEM_add_to_physmap_batch`; Linux
+/// calls it `_range`). A PVH dom0's privcmd issues one per foreign page.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C)]
+pub struct XenAddToPhysmapBatch {
+    /// Domain whose physmap changes ([`DOMID_SELF`]).
+    pub domid: DomId,
+    /// One of `XENMAPSPACE_*` (not [`XENMAPSPACE_GMFN_RANGE`]).
+    pub space: u16,
+    /// Entries in the three arrays.
+    pub size: u16,
+    /// Source domain for [`XENMAPSPACE_GMFN_FOREIGN`], else 0 (`u.res0`).
+    pub foreign_domid: DomId,
+    /// Guest address of `size` u64 indices into the space (foreign gfns).
+    pub idxs: u64,
+    /// Guest address of `size` u64 gfns in `domid` to map them at.
+    pub gpfns: u64,
+    /// Guest address of `size` i32 per-entry results (OUT).
+    pub errs: u64,
+}
+
+/// `struct xen_remove_from_physmap` (`XENMEM_remove_from_physmap`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C)]
+pub struct XenRemoveFromPhysmap {
+    /// Domain whose physmap changes.
+    pub domid: DomId,
+    /// Padding.
+    pub pad: [u8; 6],
+    /// Gfn to unmap.
+    pub gpfn: u64,
+}
+
+// `XenMemAcquireResource::kind`.
+/// An ioreq server's pages (device models).
+pub const XENMEM_RESOURCE_IOREQ_SERVER: u16 = 0;
+/// Grant-table frames ([`XENMEM_RESOURCE_GRANT_TABLE_ID_SHARED`] or `_STATUS`).
+pub const XENMEM_RESOURCE_GRANT_TABLE: u16 = 1;
+/// A vCPU's processor-trace buffer.
+pub const XENMEM_RESOURCE_VMTRACE_BUF: u16 = 2;
+// `id` for XENMEM_RESOURCE_GRANT_TABLE.
+/// The shared (entry) frames.
+pub const XENMEM_RESOURCE_GRANT_TABLE_ID_SHARED: u32 = 0;
+/// The v2 status frames.
+pub const XENMEM_RESOURCE_GRANT_TABLE_ID_STATUS: u32 = 1;
+/// `frame` of an ioreq server: the buffered-ioreq page.
+pub const XENMEM_RESOURCE_IOREQ_SERVER_FRAME_BUFIOREQ: u64 = 0;
+
+/// `frame` of an ioreq server: synchronous ioreq page `n`.
+pub const fn xenmem_resource_ioreq_server_frame_ioreq(n: u64) -> u64 {
+    1 + n
+}
+
+/// `struct xen_mem_acquire_resource` (`XENMEM_acquire_resource`). Xen 4.17
+/// has no `XENMEM_rsrc_acq_caller_owned` flag: `pad` must be zero on input
+/// and is never written.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C)]
+pub struct XenMemAcquireResource {
+    /// Domain owning the resource.
+    pub domid: DomId,
+    /// `XENMEM_RESOURCE_*` (C: `type`).
+    pub kind: u16,
+    /// Type-specific id (grant table: shared 0 / status 1).
+    pub id: u32,
+    /// IN: frames to map; OUT: the resource size when `frame_list` is 0 and
+    /// this is 0.
+    pub nr_frames: u32,
+    /// Must be zero (else `-EINVAL`).
+    pub pad: u32,
+    /// First frame of the resource to map.
+    pub frame: u64,
+    /// Guest address of `nr_frames` u64s: for a translated caller the gfns
+    /// to map at (IN), for a PV caller the mfns (OUT).
+    pub frame_list: u64,
+}
+
+/// `struct xen_foreign_memory_map` (`XENMEM_set_memory_map`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C)]
+pub struct XenForeignMemoryMap {
+    /// Domain whose e820 is set.
+    pub domid: DomId,
+    /// Padding.
+    pub pad: [u8; 6],
+    /// The map (entries are [`E820Entry`], 20 bytes each).
+    pub map: XenMemoryMap,
+}
+
+/// `struct xen_pod_target` (`XENMEM_set_pod_target`, `_get_pod_target`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C)]
+pub struct XenPodTarget {
+    /// IN: target in pages.
+    pub target_pages: u64,
+    /// OUT: pages allocated.
+    pub tot_pages: u64,
+    /// OUT: pages in the PoD cache.
+    pub pod_cache_pages: u64,
+    /// OUT: outstanding PoD entries.
+    pub pod_entries: u64,
+    /// IN: domain.
+    pub domid: DomId,
+    /// Padding.
+    pub pad: [u8; 6],
+}
+
+/// `struct xen_memory_exchange` (`XENMEM_exchange`).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C)]
+pub struct XenMemoryExchange {
+    /// Extents given up.
+    pub input: XenMemoryReservation,
+    /// Extents wanted instead (same total size).
+    pub output: XenMemoryReservation,
+    /// IN/OUT: input extents already exchanged (continuations).
+    pub nr_exchanged: u64,
+}
+
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    assert!(size_of::<XenAddToPhysmapBatch>() == 32);
+    assert!(offset_of!(XenAddToPhysmapBatch, domid) == 0);
+    assert!(offset_of!(XenAddToPhysmapBatch, space) == 2);
+    assert!(offset_of!(XenAddToPhysmapBatch, size) == 4);
+    assert!(offset_of!(XenAddToPhysmapBatch, foreign_domid) == 6);
+    assert!(offset_of!(XenAddToPhysmapBatch, idxs) == 8);
+    assert!(offset_of!(XenAddToPhysmapBatch, gpfns) == 16);
+    assert!(offset_of!(XenAddToPhysmapBatch, errs) == 24);
+
+    assert!(size_of::<XenRemoveFromPhysmap>() == 16);
+    assert!(offset_of!(XenRemoveFromPhysmap, domid) == 0);
+    assert!(offset_of!(XenRemoveFromPhysmap, gpfn) == 8);
+
+    assert!(size_of::<XenMemAcquireResource>() == 32);
+    assert!(offset_of!(XenMemAcquireResource, domid) == 0);
+    assert!(offset_of!(XenMemAcquireResource, kind) == 2);
+    assert!(offset_of!(XenMemAcquireResource, id) == 4);
+    assert!(offset_of!(XenMemAcquireResource, nr_frames) == 8);
+    assert!(offset_of!(XenMemAcquireResource, pad) == 12);
+    assert!(offset_of!(XenMemAcquireResource, frame) == 16);
+    assert!(offset_of!(XenMemAcquireResource, frame_list) == 24);
+
+    assert!(size_of::<XenForeignMemoryMap>() == 24);
+    assert!(offset_of!(XenForeignMemoryMap, domid) == 0);
+    assert!(offset_of!(XenForeignMemoryMap, map) == 8);
+
+    assert!(size_of::<XenPodTarget>() == 40);
+    assert!(offset_of!(XenPodTarget, target_pages) == 0);
+    assert!(offset_of!(XenPodTarget, tot_pages) == 8);
+    assert!(offset_of!(XenPodTarget, pod_cache_pages) == 16);
+    assert!(offset_of!(XenPodTarget, pod_entries) == 24);
+    assert!(offset_of!(XenPodTarget, domid) == 32);
+
+    assert!(size_of::<XenMemoryExchange>() == 72);
+    assert!(offset_of!(XenMemoryExchange, input) == 0);
+    assert!(offset_of!(XenMemoryExchange, output) == 32);
+    assert!(offset_of!(XenMemoryExchange, nr_exchanged) == 64);
+};

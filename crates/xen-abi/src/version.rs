@@ -125,3 +125,23 @@ pub const XENFEAT_VCPU_TIME_PHYS_AREA: u32 = 19;
 pub const XENFEAT_DM_MSIX_ALL_WRITES: u32 = 20;
 /// Number of 32-bit feature words.
 pub const XENFEAT_NR_SUBMAPS: u32 = 1;
+
+/// Size of a domain handle (UUID) returned by [`XENVER_GUEST_HANDLE`].
+pub const XEN_DOMAIN_HANDLE_LEN: usize = 16;
+
+/// `struct xen_build_id` header (`XENVER_build_id`): `len` bytes of build id
+/// follow it. IN: buffer size (0 is `-EINVAL`); the call returns the id's
+/// length in RAX, also for a null argument (a size query), and `-ENOBUFS`
+/// if the id does not fit. Xen answers `-ENODATA` when it has no build id.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable,
+)]
+#[repr(C)]
+pub struct XenBuildId {
+    /// Size of the buffer that follows.
+    pub len: u32,
+}
+
+const _: () = {
+    assert!(core::mem::size_of::<XenBuildId>() == 4);
+};
