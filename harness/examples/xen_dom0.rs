@@ -5,7 +5,8 @@
 //! cargo build -p rxen-harness --example xen_dom0
 //! flock /tmp/rxen-qemu.lock target/debug/examples/xen_dom0 \
 //!     [--scenarios info,create,two,errors,destroy,shutdown,rounds=3] \
-//!     [--xenstored c|o] [--timeout SECS] [--name LOG-NAME] [--echo]
+//!     [--xenstored c|o] [--xen-extra "XEN OPTIONS"] [--timeout SECS]
+//!     [--name LOG-NAME] [--echo] [--type 'TEXT\n' (typed at the shell scenario)]
 //! ```
 //!
 //! The log is `target/qemu-logs/<name>.log`. Exits 1 if a marker is missing.
@@ -33,6 +34,8 @@ fn run() -> Result<bool> {
     let mut timeout = 1200;
     let mut name = "xen-dom0".to_owned();
     let mut echo = false;
+    let mut xen_extra = String::new();
+    let mut typed = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
@@ -42,6 +45,8 @@ fn run() -> Result<bool> {
             "--timeout" => timeout = value()?.parse()?,
             "--name" => name = value()?,
             "--echo" => echo = true,
+            "--xen-extra" => xen_extra = value()?,
+            "--type" => typed = Some(value()?),
             other => bail!("unknown argument {other}"),
         }
     }
@@ -70,6 +75,15 @@ fn run() -> Result<bool> {
             &format!(" console=hvc0 rxen.xenstored={which}"),
             1,
         );
+    }
+    if !xen_extra.is_empty() {
+        cfg.cmdline = format!("{} {xen_extra}", cfg.cmdline);
+    }
+    if let Some(text) = typed {
+        cfg.input.push(harness::SerialInput {
+            after: "RXEN-DOM0-SHELL".into(),
+            bytes: text.replace("\\n", "\n").into_bytes(),
+        });
     }
     cfg.timeout = Duration::from_secs(timeout);
     cfg.echo = echo;

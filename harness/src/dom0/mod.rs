@@ -216,11 +216,9 @@ pub fn prepare_dom0_assets() -> Result<Dom0Assets> {
         0o644,
         read(&domu.cloud_kernel.vmlinuz)?,
     );
-    archive.file(
-        DOMU_RAMDISK_PATH.trim_start_matches('/'),
-        0o644,
-        read(&domu.initramfs)?,
-    );
+    let mut ramdisk = read(&domu.initramfs)?;
+    ramdisk.extend_from_slice(&domu_overlay());
+    archive.file(DOMU_RAMDISK_PATH.trim_start_matches('/'), 0o644, ramdisk);
     archive.file("bin/busybox", 0o755, busybox);
     for applet in &applets {
         archive.symlink_if_free(applet, "/bin/busybox");
@@ -264,6 +262,25 @@ pub fn dom0_cmdline(scenarios: &[&str], extra: &str) -> String {
         cmdline.push_str(extra);
     }
     cmdline
+}
+
+/// What the kernel runs when the toolstack asks a domU to power off
+/// (`xl shutdown`: Xenstore `control/shutdown`, Linux's
+/// `orderly_poweroff`). The test initramfs has no `/sbin/poweroff`, and
+/// without one a running Linux ignores the request.
+pub const DOMU_POWEROFF_SCRIPT: &str = "#!/bin/sh\n\
+# Run by the kernel for a shutdown request from the toolstack.\n\
+echo RXEN-DOMU-SHUTDOWN-REQUEST > /dev/console\n\
+exec /bin/poweroff -f\n";
+
+/// A second cpio archive appended to the domU test initramfs (Linux
+/// unpacks concatenated archives in order): `/sbin/poweroff`
+/// ([`DOMU_POWEROFF_SCRIPT`]).
+fn domu_overlay() -> Vec<u8> {
+    let mut cpio = CpioWriter::new();
+    cpio.dir("sbin", 0o755);
+    cpio.file("sbin/poweroff", 0o755, DOMU_POWEROFF_SCRIPT.as_bytes());
+    cpio.finish()
 }
 
 /// Small files of `/etc`.
@@ -506,6 +523,8 @@ mod tests {
             "RXEN-XL-ERROR-AFTER marker=",
             "RXEN-XL-DESTROY gone=",
             "RXEN-XL-SHUTDOWN gone=",
+            "RXEN-DOM0-CRASH ",
+            "xl_run()",
             "xl create -c",
             "xl console",
             "xl destroy",
@@ -521,6 +540,16 @@ mod tests {
                 "scenarios lack {needle:?}"
             );
         }
+    }
+
+    #[test]
+    fn domu_overlay_is_a_cpio_with_poweroff() {
+        let overlay = domu_overlay();
+        assert!(overlay.starts_with(b"070701"));
+        assert!(overlay.len().is_multiple_of(4));
+        assert!(overlay.windows(14).any(|w| w == b"sbin/poweroff\0"));
+        assert!(DOMU_POWEROFF_SCRIPT.starts_with("#!/bin/sh\n"));
+        assert!(DOMU_POWEROFF_SCRIPT.contains("poweroff -f"));
     }
 
     #[test]

@@ -18,6 +18,10 @@
 #   RXEN-XL-ERROR-AFTER marker=yes|no
 #   RXEN-XL-DESTROY gone=yes|no ...      RXEN-XL-SHUTDOWN gone=yes|no ...
 #   RXEN-XL-DEMO markers=yes|no gone=yes|no
+#   RXEN-DOM0-CRASH <what> rc=<rc> try=<n>: <first line of stderr>
+#     (a dom0 program crashed rather than answered, and was run again:
+#     nested under QEMU, dom0's processes now and then die of corrupted
+#     memory, see docs/qemu-svm.md; every xl call is retried twice)
 
 DOMU_KERNEL=/var/lib/rxen/domu/vmlinuz
 DOMU_RAMDISK=/var/lib/rxen/domu/initrd.cpio
@@ -62,9 +66,60 @@ show() {
     return $rc
 }
 
+# say TEXT: a line on the console even from inside $(...).
+say() {
+    echo "$*" > /dev/console
+}
+
+# crashed RC ERRFILE: whether a program died (a signal, the loader's or
+# malloc's complaints) rather than answered.
+crashed() {
+    [ "$1" -ge 127 ] && return 0
+    grep -q -e 'Inconsistency detected by ld.so' -e 'malloc' -e 'corrupted' \
+        -e 'double free' -e 'Segmentation fault' -e 'Illegal instruction' "$2" 2> /dev/null
+}
+
+# xl_run SECS ARGS...: `xl ARGS` (killed after SECS seconds unless SECS is
+# 0), run again (twice at most) if it crashed; its stdout and stderr as
+# they were, its status.
+xl_run() {
+    local secs="$1" out err rc try=1
+    shift
+    out=$(mktemp -p "$WORK")
+    err=$(mktemp -p "$WORK")
+    while :; do
+        if [ "$secs" = 0 ]; then
+            xl "$@" > "$out" 2> "$err" < /dev/null
+        else
+            timeout "$secs" xl "$@" > "$out" 2> "$err" < /dev/null
+        fi
+        rc=$?
+        if [ "$rc" != 143 ] && crashed "$rc" "$err" && [ "$try" -lt 3 ]; then
+            say "RXEN-DOM0-CRASH xl $1 rc=$rc try=$try: $(head -n 1 "$err")"
+            try=$((try + 1))
+            continue
+        fi
+        break
+    done
+    cat "$out"
+    cat "$err" >&2
+    rm -f "$out" "$err"
+    return $rc
+}
+
+# xlr ARGS...: xl_run without a time limit.
+xlr() {
+    xl_run 0 "$@"
+}
+
 # xl_info_field FIELD: one value of `xl info` (free_memory, nr_cpus, ...).
 xl_info_field() {
-    xl info 2>/dev/null | sed -n "s/^$1 *: *//p"
+    xlr info 2> /dev/null | sed -n "s/^$1 *: *//p"
+}
+
+# domain_exists NAME
+domain_exists() {
+    xlr domid "$1" > /dev/null 2>&1
 }
 
 # domu_cfg NAME [ACTION] [KERNEL] [MEMORY]: writes NAME's xl.cfg, prints its path.
@@ -85,18 +140,25 @@ EOF
 }
 
 # console_filter NAME: prefixes NAME's console lines; the first RXEN-MARKER
-# leaves "uptime domid" in $WORK/NAME.marker.
+# leaves "uptime domid" in $WORK/NAME.marker. (awk reads its input in
+# blocks: far fewer system calls than the shell's read, byte by byte.)
 console_filter() {
-    local name="$1" line
-    while IFS= read -r line || [ -n "$line" ]; do
-        line="${line%"$CR"}"
-        echo "RXEN-DOMU-CONSOLE $name: $line"
-        case "$line" in
-            *RXEN-MARKER*)
-                [ -s "$WORK/$name.marker" ] || echo "$(uptime_now) ${line##*domid=}" > "$WORK/$name.marker"
-                ;;
-        esac
-    done
+    awk -v name="$1" -v marker="$WORK/$1.marker" '
+        {
+            sub(/\r$/, "")
+            print "RXEN-DOMU-CONSOLE " name ": " $0
+            fflush()
+            if (!seen && index($0, "RXEN-MARKER")) {
+                seen = 1
+                getline up < "/proc/uptime"
+                close("/proc/uptime")
+                split(up, f, " ")
+                domid = $0
+                sub(/.*domid=/, "", domid)
+                print f[1] " " domid > marker
+                close(marker)
+            }
+        }'
 }
 
 # watchdog NAME: destroys NAME if it is still there after DOMU_TIMEOUT
@@ -106,7 +168,7 @@ watchdog() {
     while [ ! -e "$WORK/$name.done" ]; do
         if [ "$t" -ge "$DOMU_TIMEOUT" ]; then
             echo "RXEN-DOMU-TIMEOUT $name"
-            xl destroy "$name" > /dev/null 2>&1
+            xlr destroy "$name" > /dev/null 2>&1
             return
         fi
         t=$((t + 1))
@@ -123,15 +185,42 @@ domu_reset() {
 # not a tty: it only copies the guest's output) prefixed; returns when the
 # console ends, that is when the domain is gone. Leaves $WORK/NAME.start
 # (uptime at xl create), .rc (xl's status), .marker (see console_filter).
+# If xl crashes, the create is tried again (no domain) or the console
+# attached with xl console (a domain).
 run_domu() {
-    local name="$1" cfg="$2"
+    local name="$1" cfg="$2" rc try=1
     domu_reset "$name"
     uptime_now > "$WORK/$name.start"
     watchdog "$name" &
-    { xl create -c "$cfg" < /dev/null 2> "$WORK/$name.err"; echo $? > "$WORK/$name.rc"; } | console_filter "$name"
+    while :; do
+        { xl create -c "$cfg" < /dev/null 2> "$WORK/$name.err"; echo $? > "$WORK/$name.rc"; } | console_filter "$name"
+        rc=$(cat "$WORK/$name.rc" 2> /dev/null || echo 1)
+        prefix "xl-create $name: " < "$WORK/$name.err"
+        crashed "$rc" "$WORK/$name.err" && [ "$try" -lt 3 ] || break
+        say "RXEN-DOM0-CRASH xl create -c $name rc=$rc try=$try: $(head -n 1 "$WORK/$name.err")"
+        try=$((try + 1))
+        if domain_exists "$name"; then
+            attach_console "$name"
+            rc=0
+            break
+        fi
+    done
     touch "$WORK/$name.done"
-    prefix "xl-create $name: " < "$WORK/$name.err"
-    return "$(cat "$WORK/$name.rc" 2>/dev/null || echo 1)"
+    echo "$rc" > "$WORK/$name.rc"
+    return "$rc"
+}
+
+# attach_console NAME: `xl console NAME`, prefixed, until the domain is gone
+# (attached again if the client crashed while the domain runs).
+attach_console() {
+    local name="$1" rc
+    while :; do
+        { xl console "$name" < /dev/null 2> "$WORK/$name.cerr"; echo $? > "$WORK/$name.crc"; } | console_filter "$name"
+        rc=$(cat "$WORK/$name.crc" 2> /dev/null || echo 1)
+        crashed "$rc" "$WORK/$name.cerr" && domain_exists "$name" || break
+        say "RXEN-DOM0-CRASH xl console $name rc=$rc: $(head -n 1 "$WORK/$name.cerr")"
+    done
+    prefix "xl-console $name: " < "$WORK/$name.cerr"
 }
 
 # start_domu NAME CFG: `xl create CFG` (xl returns once the domain runs),
@@ -140,21 +229,24 @@ start_domu() {
     local name="$1" cfg="$2" rc
     domu_reset "$name"
     uptime_now > "$WORK/$name.start"
-    show "xl-create $name" xl create "$cfg"
+    show "xl-create $name" xlr create "$cfg"
     rc=$?
     echo "$rc" > "$WORK/$name.rc"
-    [ "$rc" = 0 ] || return "$rc"
+    if [ "$rc" != 0 ]; then
+        touch "$WORK/$name.done"
+        return "$rc"
+    fi
     watchdog "$name" &
-    { xl console "$name" < /dev/null 2>&1; touch "$WORK/$name.done"; } | console_filter "$name" &
+    { attach_console "$name"; touch "$WORK/$name.done"; } &
     return 0
 }
 
 # wait_marker NAME [TIMEOUT]: prints yes once NAME's marker is seen, no
-# after TIMEOUT seconds.
+# after TIMEOUT seconds or once NAME's run is over without one.
 wait_marker() {
     local t=0
     while [ ! -s "$WORK/$1.marker" ]; do
-        if [ "$t" -ge "${2:-$MARKER_TIMEOUT}" ]; then
+        if [ "$t" -ge "${2:-$MARKER_TIMEOUT}" ] || [ -e "$WORK/$1.done" ]; then
             echo no
             return 1
         fi
@@ -167,7 +259,7 @@ wait_marker() {
 # wait_gone NAME [TIMEOUT]: prints yes once xl no longer knows NAME.
 wait_gone() {
     local t=0
-    while xl domid "$1" > /dev/null 2>&1; do
+    while domain_exists "$1"; do
         if [ "$t" -ge "${2:-$GONE_TIMEOUT}" ]; then
             echo no
             return 1
@@ -207,20 +299,23 @@ has_marker() {
 
 scenario_info() {
     local rc=0 total free cpus version dom0
-    show "xl-info" xl info || rc=1
-    show "xl-list" xl list || rc=1
-    show "xl-uptime" xl uptime || rc=1
-    show "xl-vcpu-list" xl vcpu-list || rc=1
-    xl dmesg > "$WORK/dmesg" 2>&1 || rc=1
+    show "xl-info" xlr info || rc=1
+    show "xl-list" xlr list || rc=1
+    show "xl-uptime" xlr uptime || rc=1
+    show "xl-vcpu-list" xlr vcpu-list || rc=1
+    xlr dmesg > "$WORK/dmesg" 2>&1 || rc=1
     tail -n 15 "$WORK/dmesg" | prefix "xl-dmesg: "
     show "xentop" xentop -b -i 1 || rc=1
+    # Where dom0's kernel maps foreign pages ("Xen scratch", see
+    # xen-toolstack-abi.md 1.4) and what its memory map says.
+    prefix "iomem: " < /proc/iomem
     total=$(xl_info_field total_memory)
     free=$(xl_info_field free_memory)
     cpus=$(xl_info_field nr_cpus)
     version=$(xl_info_field xen_version)
     echo "RXEN-XL-INFO total_memory=${total:-none} free_memory=${free:-none} nr_cpus=${cpus:-none} xen_version=${version:-none}"
     # Name ID Mem VCPUs State Time(s)
-    dom0=$(xl list 2>/dev/null | awk '$1 == "Domain-0" { print "mem=" $3 " vcpus=" $4 }')
+    dom0=$(xlr list 2> /dev/null | awk '$1 == "Domain-0" { print "mem=" $3 " vcpus=" $4 }')
     echo "RXEN-XL-LIST-DOM0 ${dom0:-mem=none vcpus=none}"
     [ -n "$total" ] && [ -n "$dom0" ] || rc=1
     return $rc
@@ -248,7 +343,7 @@ scenario_two() {
     run_domu "$b" "$(domu_cfg "$b" "${1:-marker}")" &
     pb=$!
     while kill -0 "$pa" 2> /dev/null || kill -0 "$pb" 2> /dev/null; do
-        if [ "$together" = no ] && xl list 2> /dev/null | awk -v a="$a" -v b="$b" \
+        if [ "$together" = no ] && xlr list 2> /dev/null | awk -v a="$a" -v b="$b" \
             '$1 == a { x = 1 } $1 == b { y = 1 } END { exit !(x && y) }'; then
             together=yes
         fi
@@ -284,11 +379,12 @@ scenario_rounds() {
         markers=0
         for name in $names; do
             [ "$(wait_marker "$name")" = yes ] && markers=$((markers + 1))
-            domids="$domids,$(xl domid "$name" 2> /dev/null || echo none)"
+            domids="$domids,$(xlr domid "$name" 2> /dev/null || echo none)"
         done
-        show "xl-list" xl list
+        show "xl-list" xlr list
         for name in $names; do
-            show "xl-destroy $name" xl destroy "$name" || rc=1
+            domain_exists "$name" || continue
+            show "xl-destroy $name" xlr destroy "$name" || rc=1
         done
         gone=yes
         for name in $names; do
@@ -320,15 +416,15 @@ scenario_errors() {
 try_bad() {
     local case="$1" cfg="$2" name="$3" out rc msg left=no
     out="$WORK/$name.out"
-    xl create "$cfg" > "$out" 2>&1 < /dev/null
+    xlr create "$cfg" > "$out" 2>&1
     rc=$?
     prefix "xl-create $name: " < "$out"
     msg=$(awk 'tolower($0) ~ /error|fail|invalid|cannot|unable|not / { print; found = 1; exit }
                !/^Parsing config/ && first == "" { first = $0 }
                END { if (!found) print first }' "$out")
-    if xl domid "$name" > /dev/null 2>&1; then
+    if domain_exists "$name"; then
         left=yes
-        xl destroy "$name" > /dev/null 2>&1
+        xlr destroy "$name" > /dev/null 2>&1
     fi
     echo "RXEN-XL-ERROR case=$case rc=$rc left=$left msg=$msg"
     [ "$rc" != 0 ] && [ "$left" = no ]
@@ -336,13 +432,13 @@ try_bad() {
 
 # destroy: a domU that would sleep 600 s, destroyed once it runs.
 scenario_destroy() {
-    stop_running_domu domu-destroy DESTROY xl-destroy xl destroy domu-destroy
+    stop_running_domu domu-destroy DESTROY xl-destroy xlr destroy domu-destroy
 }
 
 # shutdown: the same, shut down by xl shutdown -w (the guest's kernel gets
 # control/shutdown through Xenstore and powers off).
 scenario_shutdown() {
-    stop_running_domu domu-shutdown SHUTDOWN xl-shutdown timeout 180 xl shutdown -w domu-shutdown
+    stop_running_domu domu-shutdown SHUTDOWN xl-shutdown xl_run 180 shutdown -w domu-shutdown
 }
 
 # stop_running_domu NAME WHAT LABEL CMD...: starts NAME (sleep=600), waits
@@ -359,7 +455,7 @@ stop_running_domu() {
     gone=$(wait_gone "$name")
     t1=$(uptime_now)
     if [ "$gone" = no ]; then
-        xl destroy "$name" > /dev/null 2>&1
+        xlr destroy "$name" > /dev/null 2>&1
     fi
     wait "$pid"
     echo "RXEN-XL-$what gone=$gone name=$name running=$running rc=$rc seconds=$(elapsed "$t0" "$t1")"
@@ -372,14 +468,14 @@ scenario_demo() {
     local action="${1:-time}" a=demo-1 b=demo-2 m=yes ga gb g
     start_domu "$a" "$(domu_cfg "$a" "$action")" || return 1
     start_domu "$b" "$(domu_cfg "$b" "$action")" || return 1
-    show "xl-list" xl list
+    show "xl-list" xlr list
     wait_marker "$a" > /dev/null || m=no
     wait_marker "$b" > /dev/null || m=no
-    show "xl-list" xl list
+    show "xl-list" xlr list
     ga=$(wait_gone "$a" "$DOMU_TIMEOUT")
     gb=$(wait_gone "$b" "$DOMU_TIMEOUT")
     wait
-    show "xl-list" xl list
+    show "xl-list" xlr list
     [ "$ga" = yes ] && [ "$gb" = yes ] && g=yes || g=no
     echo "RXEN-XL-DEMO markers=$m gone=$g"
     [ "$m" = yes ] && [ "$g" = yes ]
