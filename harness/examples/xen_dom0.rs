@@ -95,7 +95,31 @@ fn run() -> Result<bool> {
             .collect::<Vec<_>>()
             .join(" ")
     );
+    // Wall-clock times of the first markers, from the log as it grows.
+    let log_path = cfg.log_path();
+    let start = std::time::Instant::now();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    let watcher = std::thread::spawn(move || {
+        let mut seen: Vec<(&str, f64)> = Vec::new();
+        let marks = [
+            "RXEN-DOM0-INIT",
+            "RXEN-TOOLSTACK-UP",
+            "RXEN-DOMU-CONSOLE domu-create: RXEN-MARKER",
+        ];
+        while stop_rx.recv_timeout(Duration::from_millis(100)).is_err() {
+            let log = std::fs::read(&log_path).unwrap_or_default();
+            let log = String::from_utf8_lossy(&log);
+            for m in marks {
+                if !seen.iter().any(|(s, _)| *s == m) && log.contains(m) {
+                    seen.push((m, start.elapsed().as_secs_f64()));
+                }
+            }
+        }
+        seen
+    });
     let result = harness::run_qemu(&cfg)?;
+    let _ = stop_tx.send(());
+    let seen = watcher.join().expect("watcher");
     eprintln!(
         "xen_dom0: QEMU {} after {:.1} s; log {}",
         result.exit,
@@ -154,6 +178,17 @@ fn run() -> Result<bool> {
             println!("{line}");
         }
     }
+    for (mark, at) in &seen {
+        println!("QEMU start -> {mark}: {at:.1} s");
+    }
+    let count = |needle: &str| result.log.matches(needle).count();
+    println!(
+        "dom0 crashes: {} RXEN-DOM0-CRASH, {} 'traps:' lines, {} 'Segmentation fault', {} triple faults",
+        count("RXEN-DOM0-CRASH"),
+        count("traps: "),
+        count("Segmentation fault"),
+        count("Triple fault")
+    );
     println!(
         "QEMU {} after {:.1} s",
         result.exit,

@@ -71,12 +71,14 @@ say() {
     echo "$*" > /dev/console
 }
 
-# crashed RC ERRFILE: whether a program died (a signal, the loader's or
-# malloc's complaints) rather than answered.
+# crashed RC ERRFILE: whether a program died (a signal, the loader's,
+# malloc's or libxl's assertions) or misread the shipped /etc/xen/xl.conf
+# (corrupted memory) rather than answered.
 crashed() {
     [ "$1" -ge 127 ] && return 0
     grep -q -e 'Inconsistency detected by ld.so' -e 'malloc' -e 'corrupted' \
-        -e 'double free' -e 'Segmentation fault' -e 'Illegal instruction' "$2" 2> /dev/null
+        -e 'double free' -e 'Segmentation fault' -e 'Illegal instruction' \
+        -e 'Assertion .* failed' -e 'xl\.conf:[0-9]*: config parsing error' "$2" 2> /dev/null
 }
 
 # xl_run SECS ARGS...: `xl ARGS` (killed after SECS seconds unless SECS is
@@ -190,9 +192,9 @@ domu_reset() {
 run_domu() {
     local name="$1" cfg="$2" rc try=1
     domu_reset "$name"
-    uptime_now > "$WORK/$name.start"
     watchdog "$name" &
     while :; do
+        uptime_now > "$WORK/$name.start"
         { xl create -c "$cfg" < /dev/null 2> "$WORK/$name.err"; echo $? > "$WORK/$name.rc"; } | console_filter "$name"
         rc=$(cat "$WORK/$name.rc" 2> /dev/null || echo 1)
         prefix "xl-create $name: " < "$WORK/$name.err"
