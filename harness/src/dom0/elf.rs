@@ -35,6 +35,9 @@ pub fn is_elf(bytes: &[u8]) -> bool {
     bytes.starts_with(b"\x7fELF")
 }
 
+/// A section header's (sh_name, sh_offset, sh_size).
+type Section = (u32, u64, u64);
+
 struct Elf<'a> {
     data: &'a [u8],
 }
@@ -102,14 +105,14 @@ impl<'a> Elf<'a> {
 
     /// (sh_name, sh_offset, sh_size) of every section header, and the
     /// offset of the section-name string table.
-    fn section_headers(&self) -> Result<(Vec<(u32, u64, u64)>, u64)> {
+    fn section_headers(&self) -> Result<(Vec<Section>, u64)> {
         let shoff = self.u64(40)?;
         let (shentsize, shnum, shstrndx) = (
             u64::from(self.u16(58)?),
             u64::from(self.u16(60)?),
             u64::from(self.u16(62)?),
         );
-        let sections: Vec<(u32, u64, u64)> = (0..shnum)
+        let sections: Vec<Section> = (0..shnum)
             .map(|i| {
                 let at = shoff + i * shentsize;
                 Ok((self.u32(at)?, self.u64(at + 24)?, self.u64(at + 32)?))

@@ -176,7 +176,7 @@ pub fn prepare_dom0_assets() -> Result<Dom0Assets> {
         archive.dir(dir, *mode);
     }
     for path in shipped.iter().chain(&libraries) {
-        archive.from_tree(&tree, path)?;
+        archive.copy_from_tree(&tree, path)?;
     }
     let default_xen = "usr/share/xen-utils-common/default.xen";
     if let Some(Node::File { host, .. }) = tree.nodes.get(default_xen) {
@@ -357,7 +357,7 @@ impl Archive {
     }
 
     /// Copies `path` of the unpacked packages (a file, link or directory).
-    fn from_tree(&mut self, tree: &Tree, path: &str) -> Result<()> {
+    fn copy_from_tree(&mut self, tree: &Tree, path: &str) -> Result<()> {
         match tree.nodes.get(path) {
             Some(Node::Dir { mode }) => {
                 // An explicit STATE_DIRS mode wins over the package's.
@@ -524,6 +524,7 @@ mod tests {
             "RXEN-XL-DESTROY gone=",
             "RXEN-XL-SHUTDOWN gone=",
             "RXEN-DOM0-CRASH ",
+            "RXEN-XL-RETRY ",
             "xl_run()",
             "xl create -c",
             "xl console",

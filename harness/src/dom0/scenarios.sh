@@ -22,6 +22,9 @@
 #     (a dom0 program crashed rather than answered, and was run again:
 #     nested under QEMU, dom0's processes now and then die of corrupted
 #     memory, see docs/qemu-svm.md; every xl call is retried twice)
+#   RXEN-XL-RETRY <what> rc=<rc> try=<n>: <first line of xl's complaint>
+#     (xl create of a good configuration failed and no domain is there:
+#     tried again, twice at most)
 
 DOMU_KERNEL=/var/lib/rxen/domu/vmlinuz
 DOMU_RAMDISK=/var/lib/rxen/domu/initrd.cpio
@@ -81,6 +84,15 @@ crashed() {
         -e 'Assertion .* failed' -e 'xl\.conf:[0-9]*: config parsing error' "$2" 2> /dev/null
 }
 
+# report_retry WHAT RC TRY ERRFILE: a create of a good configuration failed
+# and is tried again: RXEN-DOM0-CRASH if the program crashed, else
+# RXEN-XL-RETRY (both with xl's first line of complaint).
+report_retry() {
+    local kind=RXEN-XL-RETRY
+    crashed "$2" "$4" && kind=RXEN-DOM0-CRASH
+    say "$kind $1 rc=$2 try=$3: $(grep -v '^Parsing config' "$4" | head -n 1)"
+}
+
 # xl_run SECS ARGS...: `xl ARGS` (killed after SECS seconds unless SECS is
 # 0), run again (twice at most) if it crashed; its stdout and stderr as
 # they were, its status.
@@ -97,7 +109,7 @@ xl_run() {
         fi
         rc=$?
         if [ "$rc" != 143 ] && crashed "$rc" "$err" && [ "$try" -lt 3 ]; then
-            say "RXEN-DOM0-CRASH xl $1 rc=$rc try=$try: $(head -n 1 "$err")"
+            say "RXEN-DOM0-CRASH xl $1 rc=$rc try=$try: $(grep -v "^Parsing config" "$err" | head -n 1)"
             try=$((try + 1))
             continue
         fi
@@ -198,8 +210,8 @@ run_domu() {
         { xl create -c "$cfg" < /dev/null 2> "$WORK/$name.err"; echo $? > "$WORK/$name.rc"; } | console_filter "$name"
         rc=$(cat "$WORK/$name.rc" 2> /dev/null || echo 1)
         prefix "xl-create $name: " < "$WORK/$name.err"
-        crashed "$rc" "$WORK/$name.err" && [ "$try" -lt 3 ] || break
-        say "RXEN-DOM0-CRASH xl create -c $name rc=$rc try=$try: $(head -n 1 "$WORK/$name.err")"
+        [ "$rc" != 0 ] && [ "$try" -lt 3 ] || break
+        report_retry "xl create -c $name" "$rc" "$try" "$WORK/$name.err"
         try=$((try + 1))
         if domain_exists "$name"; then
             attach_console "$name"
@@ -228,11 +240,21 @@ attach_console() {
 # start_domu NAME CFG: `xl create CFG` (xl returns once the domain runs),
 # then `xl console NAME` in the background, prefixed.
 start_domu() {
-    local name="$1" cfg="$2" rc
+    local name="$1" cfg="$2" rc try=1
     domu_reset "$name"
     uptime_now > "$WORK/$name.start"
-    show "xl-create $name" xlr create "$cfg"
-    rc=$?
+    while :; do
+        xl create "$cfg" > "$WORK/$name.err" 2>&1 < /dev/null
+        rc=$?
+        prefix "xl-create $name: " < "$WORK/$name.err"
+        [ "$rc" != 0 ] && [ "$try" -lt 3 ] || break
+        report_retry "xl create $name" "$rc" "$try" "$WORK/$name.err"
+        try=$((try + 1))
+        if domain_exists "$name"; then
+            rc=0
+            break
+        fi
+    done
     echo "$rc" > "$WORK/$name.rc"
     if [ "$rc" != 0 ]; then
         touch "$WORK/$name.done"
