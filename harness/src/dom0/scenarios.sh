@@ -84,13 +84,14 @@ crashed() {
         -e 'Assertion .* failed' -e 'xl\.conf:[0-9]*: config parsing error' "$2" 2> /dev/null
 }
 
-# report_retry WHAT RC TRY ERRFILE: a create of a good configuration failed
+# report_retry WHAT RC TRY ERRFILE [CFG]: a create of a good configuration failed
 # and is tried again: RXEN-DOM0-CRASH if the program crashed, else
 # RXEN-XL-RETRY (both with xl's first line of complaint).
 report_retry() {
     local kind=RXEN-XL-RETRY
     crashed "$2" "$4" && kind=RXEN-DOM0-CRASH
     say "$kind $1 rc=$2 try=$3: $(grep -v '^Parsing config' "$4" | head -n 1)"
+    [ -n "$5" ] && prefix "xl-cfg: " < "$5"
 }
 
 # xl_run SECS ARGS...: `xl ARGS` (killed after SECS seconds unless SECS is
@@ -195,23 +196,25 @@ domu_reset() {
     rm -f "$WORK/$1.marker" "$WORK/$1.done" "$WORK/$1.rc" "$WORK/$1.err" "$WORK/$1.start"
 }
 
-# run_domu NAME CFG: `xl create -c CFG`, the console (xl's console client,
+# run_domu NAME [ACTION]: `xl create -c` of NAME's configuration (written
+# afresh for each attempt, see domu_cfg), the console (xl's console client,
 # not a tty: it only copies the guest's output) prefixed; returns when the
 # console ends, that is when the domain is gone. Leaves $WORK/NAME.start
 # (uptime at xl create), .rc (xl's status), .marker (see console_filter).
 # If xl crashes, the create is tried again (no domain) or the console
 # attached with xl console (a domain).
 run_domu() {
-    local name="$1" cfg="$2" rc try=1
+    local name="$1" action="$2" cfg rc try=1
     domu_reset "$name"
     watchdog "$name" &
     while :; do
+        cfg=$(domu_cfg "$name" "$action")
         uptime_now > "$WORK/$name.start"
         { xl create -c "$cfg" < /dev/null 2> "$WORK/$name.err"; echo $? > "$WORK/$name.rc"; } | console_filter "$name"
         rc=$(cat "$WORK/$name.rc" 2> /dev/null || echo 1)
         prefix "xl-create $name: " < "$WORK/$name.err"
         [ "$rc" != 0 ] && [ "$try" -lt 3 ] || break
-        report_retry "xl create -c $name" "$rc" "$try" "$WORK/$name.err"
+        report_retry "xl create -c $name" "$rc" "$try" "$WORK/$name.err" "$cfg"
         try=$((try + 1))
         if domain_exists "$name"; then
             attach_console "$name"
@@ -237,18 +240,19 @@ attach_console() {
     prefix "xl-console $name: " < "$WORK/$name.cerr"
 }
 
-# start_domu NAME CFG: `xl create CFG` (xl returns once the domain runs),
+# start_domu NAME [ACTION]: `xl create` (xl returns once the domain runs),
 # then `xl console NAME` in the background, prefixed.
 start_domu() {
-    local name="$1" cfg="$2" rc try=1
+    local name="$1" action="$2" cfg rc try=1
     domu_reset "$name"
-    uptime_now > "$WORK/$name.start"
     while :; do
+        cfg=$(domu_cfg "$name" "$action")
+        uptime_now > "$WORK/$name.start"
         xl create "$cfg" > "$WORK/$name.err" 2>&1 < /dev/null
         rc=$?
         prefix "xl-create $name: " < "$WORK/$name.err"
         [ "$rc" != 0 ] && [ "$try" -lt 3 ] || break
-        report_retry "xl create $name" "$rc" "$try" "$WORK/$name.err"
+        report_retry "xl create $name" "$rc" "$try" "$WORK/$name.err" "$cfg"
         try=$((try + 1))
         if domain_exists "$name"; then
             rc=0
@@ -347,10 +351,9 @@ scenario_info() {
 
 # create[=ACTION]: one domU, its console through xl create -c.
 scenario_create() {
-    local name=domu-create cfg free_before free_after gone rc
-    cfg=$(domu_cfg "$name" "${1:-marker}")
+    local name=domu-create free_before free_after gone rc
     free_before=$(xl_info_field free_memory)
-    run_domu "$name" "$cfg"
+    run_domu "$name" "${1:-marker}"
     rc=$?
     gone=$(wait_gone "$name")
     free_after=$(xl_info_field free_memory)
@@ -362,9 +365,9 @@ scenario_create() {
 scenario_two() {
     local a=domu-two-a b=domu-two-b pa pb free_before free_after together=no ga gb
     free_before=$(xl_info_field free_memory)
-    run_domu "$a" "$(domu_cfg "$a" "${1:-marker}")" &
+    run_domu "$a" "${1:-marker}" &
     pa=$!
-    run_domu "$b" "$(domu_cfg "$b" "${1:-marker}")" &
+    run_domu "$b" "${1:-marker}" &
     pb=$!
     while kill -0 "$pa" 2> /dev/null || kill -0 "$pb" 2> /dev/null; do
         if [ "$together" = no ] && xlr list 2> /dev/null | awk -v a="$a" -v b="$b" \
@@ -397,7 +400,7 @@ scenario_rounds() {
         for k in 1 2 3; do
             name="domu-r$i-$k"
             names="$names $name"
-            start_domu "$name" "$(domu_cfg "$name" sleep=600)" || rc=1
+            start_domu "$name" sleep=600 || rc=1
         done
         domids=
         markers=0
@@ -429,7 +432,7 @@ scenario_errors() {
     try_bad nokernel "$(domu_cfg domu-err-nokernel marker /nonexistent/vmlinuz)" domu-err-nokernel || rc=1
     try_bad notkernel "$(domu_cfg domu-err-notkernel marker /etc/hostname)" domu-err-notkernel || rc=1
     try_bad toomuch "$(domu_cfg domu-err-toomuch marker "" 100000)" domu-err-toomuch || rc=1
-    run_domu domu-err-after "$(domu_cfg domu-err-after marker)"
+    run_domu domu-err-after marker
     wait_gone domu-err-after > /dev/null
     if has_marker domu-err-after; then m=yes; else m=no; rc=1; fi
     echo "RXEN-XL-ERROR-AFTER marker=$m $(marker_fields domu-err-after)"
@@ -470,7 +473,7 @@ scenario_shutdown() {
 stop_running_domu() {
     local name="$1" what="$2" label="$3" pid running rc gone t0 t1
     shift 3
-    run_domu "$name" "$(domu_cfg "$name" sleep=600)" &
+    run_domu "$name" sleep=600 &
     pid=$!
     running=$(wait_marker "$name")
     t0=$(uptime_now)
@@ -490,8 +493,8 @@ stop_running_domu() {
 # consoles, until both are done (ACTION time by default: 10 s of uptime).
 scenario_demo() {
     local action="${1:-time}" a=demo-1 b=demo-2 m=yes ga gb g
-    start_domu "$a" "$(domu_cfg "$a" "$action")" || return 1
-    start_domu "$b" "$(domu_cfg "$b" "$action")" || return 1
+    start_domu "$a" "$action" || return 1
+    start_domu "$b" "$action" || return 1
     show "xl-list" xlr list
     wait_marker "$a" > /dev/null || m=no
     wait_marker "$b" > /dev/null || m=no
