@@ -394,7 +394,7 @@ scenario_two() {
 # rounds=N: N rounds of three domUs created with xl create (consoles through
 # xl console), all three up at once, then destroyed with xl destroy.
 scenario_rounds() {
-    local n="${1:-3}" i=1 k name names domids markers gone free rc=0
+    local n="${1:-3}" i=1 k id name names domids markers gone free rc=0
     while [ "$i" -le "$n" ]; do
         names=
         for k in 1 2 3; do
@@ -406,7 +406,8 @@ scenario_rounds() {
         markers=0
         for name in $names; do
             [ "$(wait_marker "$name")" = yes ] && markers=$((markers + 1))
-            domids="$domids,$(xlr domid "$name" 2> /dev/null || echo none)"
+            id=$(xlr domid "$name" 2> /dev/null)
+            domids="$domids,${id:-none}"
         done
         show "xl-list" xlr list
         for name in $names; do
