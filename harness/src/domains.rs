@@ -367,7 +367,7 @@ mod tests {
 
     #[test]
     fn names_fit_and_never_look_like_configs() {
-        let long = "a".repeat(100);
+        let long = "a".repeat(MAX_NAME_LEN + 50);
         let k = file_module_name(Role::Kernel, 12, Path::new(&format!("/x/{long}")));
         assert_eq!(k.len(), MAX_NAME_LEN);
         assert!(k.starts_with("k12-aaa"));

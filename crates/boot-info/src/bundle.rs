@@ -10,11 +10,13 @@
 //!
 //! ```text
 //! 0   header  magic "RXENMOD1" (8) | count: u32 | reserved: u32 (0)
-//! 16  count × entry  offset: u64 | size: u64 | name: [u8; 48]
+//! 16  count × entry  offset: u64 | size: u64 | name: [u8; 512]
 //!     data: file i at `offset` (from bundle start, multiple of 4096)
 //! ```
 //!
-//! Names are UTF-8, at most 47 bytes, NUL-padded, non-empty and unique. The
+//! Names are UTF-8, at most 511 bytes, NUL-padded, non-empty and unique (a
+//! module's name is its command line, which for dom0's kernel is the
+//! kernel's command line, hence the room). The
 //! parser checks all of this (and bounds, overflow, overlap) up front, so
 //! iterating a parsed [`Bundle`] cannot fail.
 
@@ -28,10 +30,10 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 pub const MAGIC: [u8; 8] = *b"RXENMOD1";
 /// Alignment of every file inside the bundle.
 pub const ALIGN: u64 = 4096;
-/// Most entries a bundle may have (the table then still fits in 2 pages).
+/// Most entries a bundle may have.
 pub const MAX_ENTRIES: usize = 64;
 /// Size of the name field.
-pub const NAME_FIELD: usize = 48;
+pub const NAME_FIELD: usize = 512;
 /// Longest name: one byte of the field is always a terminating NUL.
 pub const MAX_NAME_LEN: usize = NAME_FIELD - 1;
 
@@ -44,7 +46,7 @@ struct RawHeader {
     reserved: U32,
 }
 
-/// One 64-byte table entry.
+/// One 528-byte table entry.
 #[derive(Clone, Copy, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
 #[repr(C)]
 struct RawEntry {
@@ -55,7 +57,7 @@ struct RawEntry {
 
 const HEADER_SIZE: usize = size_of::<RawHeader>();
 const ENTRY_SIZE: usize = size_of::<RawEntry>();
-const _: () = assert!(HEADER_SIZE == 16 && ENTRY_SIZE == 64);
+const _: () = assert!(HEADER_SIZE == 16 && ENTRY_SIZE == 16 + NAME_FIELD);
 
 /// Why bytes are not a valid bundle (or a bundle cannot be written).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

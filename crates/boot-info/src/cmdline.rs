@@ -77,6 +77,134 @@ impl SelfTest {
     }
 }
 
+/// An amount of memory as Xen's `dom0_mem=` writes it: a size, or all
+/// but a size (a leading `-`), or a share of the machine (`NN%`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemAmount {
+    /// This many bytes.
+    Bytes(u64),
+    /// All available memory but this many bytes.
+    AllBut(u64),
+    /// This per cent (1..=100) of the available memory.
+    Percent(u8),
+}
+
+impl MemAmount {
+    /// Parses `512M`, `-1G`, `2097152` (KiB, Xen's default unit), `25%`.
+    pub fn parse(text: &str) -> Option<Self> {
+        if let Some(p) = text.strip_suffix('%') {
+            let p: u8 = p.parse().ok()?;
+            return (1..=100).contains(&p).then_some(Self::Percent(p));
+        }
+        match text.strip_prefix('-') {
+            Some(rest) => parse_size(rest).map(Self::AllBut),
+            None => parse_size(text).map(Self::Bytes),
+        }
+    }
+
+    /// The amount in bytes out of `available`.
+    pub fn of(self, available: u64) -> u64 {
+        match self {
+            Self::Bytes(b) => b,
+            Self::AllBut(b) => available.saturating_sub(b),
+            Self::Percent(p) => (u128::from(available) * u128::from(p) / 100) as u64,
+        }
+    }
+}
+
+/// A size with an optional unit (B, K, M, G, T; KiB when there is none).
+fn parse_size(text: &str) -> Option<u64> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let shift = match unit {
+        "" | "k" | "K" => 10,
+        "b" | "B" => 0,
+        "m" | "M" => 20,
+        "g" | "G" => 30,
+        "t" | "T" => 40,
+        _ => return None,
+    };
+    n.checked_mul(1 << shift)
+}
+
+/// `dom0_mem=[min:AMT,][max:AMT,][AMT]`, Xen's syntax and meaning.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dom0Mem {
+    /// The amount asked for.
+    pub amount: Option<MemAmount>,
+    /// At least this much.
+    pub min: Option<MemAmount>,
+    /// At most this much.
+    pub max: Option<MemAmount>,
+}
+
+impl Dom0Mem {
+    /// Parses the option's value.
+    pub fn parse(value: &str) -> Option<Self> {
+        let mut spec = Self::default();
+        for part in value.split(',') {
+            if let Some(v) = part.strip_prefix("min:") {
+                spec.min = Some(MemAmount::parse(v)?);
+            } else if let Some(v) = part.strip_prefix("max:") {
+                spec.max = Some(MemAmount::parse(v)?);
+            } else {
+                spec.amount = Some(MemAmount::parse(part)?);
+            }
+        }
+        Some(spec)
+    }
+
+    /// Bytes for dom0 out of `available` free bytes, as Xen computes it:
+    /// without an amount, all but 1/16 (at most 128 MiB) kept for the
+    /// hypervisor; then clamped to [min, max] and to what is available.
+    pub fn resolve(&self, available: u64) -> u64 {
+        let reserve = (available / 16).min(128 << 20);
+        let mut bytes = match self.amount {
+            Some(a) => a.of(available),
+            None => available.saturating_sub(reserve),
+        };
+        if let Some(max) = self.max {
+            bytes = bytes.min(max.of(available));
+        }
+        if let Some(min) = self.min {
+            bytes = bytes.max(min.of(available));
+        }
+        bytes.min(available)
+    }
+}
+
+/// `dom0_max_vcpus=N` or `=MIN-MAX`: how many vCPUs dom0 gets (Xen: as
+/// many as there are CPUs, within these bounds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Dom0Vcpus {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Dom0Vcpus {
+    pub fn parse(value: &str) -> Option<Self> {
+        let (min, max) = match value.split_once('-') {
+            Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+            None => {
+                let n: u32 = value.parse().ok()?;
+                (n, n)
+            }
+        };
+        (min >= 1 && min <= max).then_some(Self { min, max })
+    }
+
+    /// vCPUs for dom0 on a machine with `cpus` CPUs.
+    pub fn resolve(spec: Option<Self>, cpus: u32) -> u32 {
+        match spec {
+            Some(s) => cpus.clamp(s.min, s.max),
+            None => cpus.max(1),
+        }
+    }
+}
+
 /// A token the parser could not use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CmdlineIssue<'a> {
@@ -115,6 +243,10 @@ pub struct Cmdline<'a> {
     pub debug_exit: bool,
     /// `selftest=`: fail on purpose after boot.
     pub selftest: Option<SelfTest>,
+    /// `dom0_mem=`: the control domain's memory.
+    pub dom0_mem: Dom0Mem,
+    /// `dom0_max_vcpus=`: the control domain's vCPUs.
+    pub dom0_max_vcpus: Option<Dom0Vcpus>,
 }
 
 /// One recognised token.
@@ -122,6 +254,10 @@ enum Token<'a> {
     LogLevel(LogLevel),
     DebugExit(bool),
     SelfTest(SelfTest),
+    Dom0Mem(Dom0Mem),
+    Dom0Vcpus(Dom0Vcpus),
+    /// A Xen option rxen accepts and has nothing to do for.
+    Accepted,
     Issue(CmdlineIssue<'a>),
 }
 
@@ -133,13 +269,17 @@ impl<'a> Cmdline<'a> {
             loglvl: LogLevel::default(),
             debug_exit: false,
             selftest: None,
+            dom0_mem: Dom0Mem::default(),
+            dom0_max_vcpus: None,
         };
         for token in tokens(raw) {
             match token {
                 Token::LogLevel(level) => cmdline.loglvl = level,
                 Token::DebugExit(on) => cmdline.debug_exit = on,
                 Token::SelfTest(test) => cmdline.selftest = Some(test),
-                Token::Issue(_) => {}
+                Token::Dom0Mem(m) => cmdline.dom0_mem = m,
+                Token::Dom0Vcpus(v) => cmdline.dom0_max_vcpus = Some(v),
+                Token::Accepted | Token::Issue(_) => {}
             }
         }
         cmdline
@@ -196,6 +336,33 @@ fn token(tok: &str) -> Token<'_> {
             None => missing(),
             Some(v) => SelfTest::from_name(v).map_or_else(bad, Token::SelfTest),
         };
+    }
+    if key_is(key, "dom0_mem") {
+        return match value {
+            None => missing(),
+            Some(v) => Dom0Mem::parse(v).map_or_else(bad, Token::Dom0Mem),
+        };
+    }
+    if key_is(key, "dom0_max_vcpus") {
+        return match value {
+            None => missing(),
+            Some(v) => Dom0Vcpus::parse(v).map_or_else(bad, Token::Dom0Vcpus),
+        };
+    }
+    // Xen's console and dom0-mode options, which a Xen command line carries:
+    // rxen's console is COM1 at 115200 and its dom0 is always PVH.
+    if [
+        "console",
+        "com1",
+        "conswitch",
+        "sync_console",
+        "guest_loglvl",
+    ]
+    .iter()
+    .any(|k| key_is(key, k))
+        || (key_is(key, "dom0") && value == Some("pvh"))
+    {
+        return Token::Accepted;
     }
     if key_is(key, "debug_exit") {
         return match value {
@@ -305,7 +472,7 @@ mod tests {
     #[test]
     fn problems_are_reported_not_fatal() {
         let c =
-            Cmdline::parse("loglvl=loud console=com1 selftest noreboot debug_exit=maybe loglvl=");
+            Cmdline::parse("loglvl=loud console2=com1 selftest noreboot debug_exit=maybe loglvl=");
         assert_eq!(c.loglvl, LogLevel::Info);
         assert!(!c.debug_exit);
         let issues: Vec<_> = c.issues().collect();
@@ -316,7 +483,7 @@ mod tests {
                     key: "loglvl",
                     value: "loud"
                 },
-                CmdlineIssue::Unknown("console=com1"),
+                CmdlineIssue::Unknown("console2=com1"),
                 CmdlineIssue::MissingValue("selftest"),
                 CmdlineIssue::Unknown("noreboot"),
                 CmdlineIssue::BadValue {
@@ -330,13 +497,53 @@ mod tests {
             ]
         );
         let unknown: Vec<_> = c.unknown_tokens().collect();
-        assert_eq!(unknown, ["console=com1", "noreboot"]);
+        assert_eq!(unknown, ["console2=com1", "noreboot"]);
         assert!(c.raw().starts_with("loglvl=loud "));
         // Display is meant for the log.
         assert_eq!(
             std::format!("{}", issues[0]),
             "bad value 'loud' for option 'loglvl'"
         );
+    }
+
+    #[test]
+    fn dom0_memory_as_xen_reads_it() {
+        let gib = 1u64 << 30;
+        let c = Cmdline::parse("dom0_mem=512M dom0_max_vcpus=1-4");
+        assert_eq!(c.dom0_mem.amount, Some(MemAmount::Bytes(512 << 20)));
+        assert_eq!(c.dom0_mem.resolve(4 * gib), 512 << 20);
+        assert_eq!(c.dom0_max_vcpus, Some(Dom0Vcpus { min: 1, max: 4 }));
+        assert_eq!(Dom0Vcpus::resolve(c.dom0_max_vcpus, 8), 4);
+        assert_eq!(Dom0Vcpus::resolve(None, 2), 2);
+        assert_eq!(Dom0Vcpus::resolve(Dom0Vcpus::parse("1"), 2), 1);
+        // KiB without a unit, all-but, per cent, min and max.
+        assert_eq!(MemAmount::parse("2048"), Some(MemAmount::Bytes(2 << 20)));
+        assert_eq!(Dom0Mem::parse("-1G").unwrap().resolve(4 * gib), 3 * gib);
+        assert_eq!(Dom0Mem::parse("25%").unwrap().resolve(4 * gib), gib);
+        let m = Dom0Mem::parse("min:1G,max:2G,-512M").unwrap();
+        assert_eq!(m.resolve(4 * gib), 2 * gib);
+        assert_eq!(m.resolve(gib + (256 << 20)), gib);
+        // Nothing given: all but 1/16, at most 128 MiB.
+        assert_eq!(Dom0Mem::default().resolve(4 * gib), 4 * gib - (128 << 20));
+        assert_eq!(Dom0Mem::default().resolve(gib), gib - (64 << 20));
+        // Never more than there is.
+        assert_eq!(Dom0Mem::parse("8G").unwrap().resolve(gib), gib);
+        for bad in [
+            "dom0_mem=lots",
+            "dom0_mem=12Q",
+            "dom0_max_vcpus=0",
+            "dom0_max_vcpus=4-2",
+        ] {
+            assert_eq!(Cmdline::parse(bad).issues().count(), 1, "{bad}");
+        }
+        // Xen's own options are not reported as unknown.
+        assert_eq!(
+            Cmdline::parse("dom0=pvh console=com1 com1=115200,8n1")
+                .issues()
+                .count(),
+            0
+        );
+        assert_eq!(Cmdline::parse("dom0=pv").issues().count(), 1);
     }
 
     #[test]

@@ -12,8 +12,9 @@ pub const MAX_REGIONS: usize = 128;
 pub const MAX_MODULES: usize = 32;
 /// Bytes of command line kept (Xen also caps its command line at 1 KiB).
 pub const CMDLINE_CAPACITY: usize = 1024;
-/// Bytes of a module name (its command line / path) kept.
-pub const MODULE_NAME_CAPACITY: usize = 64;
+/// Bytes of a module name (its command line / path) kept: room for a
+/// control domain's kernel command line.
+pub const MODULE_NAME_CAPACITY: usize = 512;
 
 /// Which boot protocol started the hypervisor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,7 +296,7 @@ mod tests {
     #[test]
     fn modules_fill_up_and_names_truncate() {
         let mut info = BootInfo::new(Protocol::Pvh);
-        let long: StdString = "ü".repeat(40); // 80 bytes
+        let long: StdString = "ü".repeat(300); // 600 bytes
         let m = Module::new(0x10_0000, 10, &long);
         assert_eq!(m.name().len(), MODULE_NAME_CAPACITY);
         assert_eq!(m.end(), 0x10_000a);

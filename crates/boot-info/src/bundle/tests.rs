@@ -59,8 +59,9 @@ fn empty_bundle_roundtrips() {
 
 #[test]
 fn max_entries_and_longest_names_roundtrip() {
-    let names: Vec<std::string::String> =
-        (0..MAX_ENTRIES).map(|i| std::format!("{i:0>47}")).collect();
+    let names: Vec<std::string::String> = (0..MAX_ENTRIES)
+        .map(|i| std::format!("{i:0>511}"))
+        .collect();
     let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), n.as_bytes())).collect();
     let bytes = write_bundle(&entries);
     let bundle = Bundle::parse(&bytes).unwrap();
@@ -68,8 +69,8 @@ fn max_entries_and_longest_names_roundtrip() {
     assert!(bundle
         .iter()
         .all(|e| e.name.len() == MAX_NAME_LEN && e.data == e.name.as_bytes()));
-    // The table (16 + 64 * 64 bytes) spills into the second page.
-    assert_eq!(bundle.get(0).unwrap().offset, 8192);
+    // The table (16 + 64 * 528 bytes) ends in the ninth page.
+    assert_eq!(bundle.get(0).unwrap().offset, 36864);
 }
 
 #[test]
@@ -124,6 +125,7 @@ fn header_errors() {
 #[test]
 fn entry_errors() {
     let ok = one_entry(4096, 10, b"k", 4106);
+    // (The table of one entry ends at 16 + 528 bytes, inside page 0.)
     assert_eq!(Bundle::parse(&ok).unwrap().get(0).unwrap().name, "k");
 
     let e = |b: Vec<u8>| Bundle::parse(&b).unwrap_err();
@@ -160,7 +162,7 @@ fn entry_errors() {
         BundleError::BadName { index: 0 }
     );
     assert_eq!(
-        e(one_entry(4096, 1, &[b'n'; 48], 4106)),
+        e(one_entry(4096, 1, &[b'n'; NAME_FIELD], 4106)),
         BundleError::BadName { index: 0 }
     );
     // A zero-size file may sit right at the end.
@@ -171,14 +173,14 @@ fn entry_errors() {
 fn overlap_and_duplicates_are_rejected() {
     let mut b = write_bundle(&[("a", &[1; 5000]), ("b", &[2; 10])]);
     // Point b at a's second page, which a still uses.
-    b[16 + 64..16 + 72].copy_from_slice(&4096u64.to_le_bytes());
+    b[16 + ENTRY_SIZE..16 + ENTRY_SIZE + 8].copy_from_slice(&4096u64.to_le_bytes());
     assert_eq!(
         Bundle::parse(&b).unwrap_err(),
         BundleError::Overlap { index: 1 }
     );
 
     let mut b = write_bundle(&[("a", b"1"), ("b", b"2")]);
-    b[16 + 64 + 16] = b'a';
+    b[16 + ENTRY_SIZE + 16] = b'a';
     assert_eq!(
         Bundle::parse(&b).unwrap_err(),
         BundleError::DuplicateName { index: 1 }
