@@ -1,9 +1,10 @@
-//! Reading an x86_64 `vmlinux` ELF executable into loadable segments and
-//! Xen notes, validating everything (the file is untrusted).
+//! Reading a `vmlinux` ELF executable (64-bit x86_64, or 32-bit i386 as
+//! Xen also boots through PVH) into loadable segments and Xen notes,
+//! validating everything (the file is untrusted).
 
 use alloc::vec::Vec;
 
-use elf::abi::{EM_X86_64, ET_EXEC, PT_LOAD, PT_NOTE};
+use elf::abi::{EM_386, EM_X86_64, ET_EXEC, PT_LOAD, PT_NOTE};
 use elf::endian::LittleEndian;
 use elf::file::Class;
 use elf::segment::ProgramHeader;
@@ -61,11 +62,10 @@ pub(crate) fn parse(elf: Vec<u8>) -> Result<KernelImage, LoadError> {
 
 fn check_header(file: &ElfBytes<'_, LittleEndian>) -> Result<(), LoadError> {
     let header = &file.ehdr;
-    if header.class != Class::ELF64 {
-        return Err(LoadError::BadElf("not a 64-bit ELF file"));
-    }
-    if header.e_machine != EM_X86_64 {
-        return Err(LoadError::BadElf("not an x86_64 ELF file"));
+    match (header.class, header.e_machine) {
+        (Class::ELF64, EM_X86_64) | (Class::ELF32, EM_386) => {}
+        (Class::ELF64, _) => return Err(LoadError::BadElf("not an x86_64 ELF file")),
+        (Class::ELF32, _) => return Err(LoadError::BadElf("not an i386 ELF file")),
     }
     if header.e_type != ET_EXEC {
         return Err(LoadError::BadElf(

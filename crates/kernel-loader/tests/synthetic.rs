@@ -29,6 +29,16 @@ fn assert_linux_like(image: &KernelImage) {
 }
 
 #[test]
+fn loads_a_32_bit_pvh_elf() {
+    let image = load(&elf32(0x10_0000, &code(0x40), 0x10_0010)).unwrap();
+    assert_eq!(image.pvh_entry, 0x10_0010);
+    assert_eq!(image.segments.len(), 1);
+    assert_eq!(image.segments[0].paddr, 0x10_0000);
+    assert_eq!(image.segments[0].mem_size, 0x1040);
+    assert_eq!(image.data(&image.segments[0]), code(0x40));
+}
+
+#[test]
 fn loads_a_plain_elf() {
     assert_linux_like(&load(&linux_like_elf()).unwrap());
 }

@@ -74,6 +74,48 @@ pub fn elf(segments: &[TestSegment], notes: &[(&[u8], u32, Vec<u8>)]) -> Vec<u8>
     out
 }
 
+/// A minimal ELF32 i386 executable with one PT_LOAD at `paddr` and a
+/// PT_NOTE holding XEN_ELFNOTE_PHYS32_ENTRY = `entry` (a 32-bit PVH kernel).
+pub fn elf32(paddr: u32, data: &[u8], entry: u32) -> Vec<u8> {
+    const EHDR: usize = 52;
+    const PHDR: usize = 32;
+    let notes = note(b"Xen\0", 18, &entry.to_le_bytes());
+    let note_offset = EHDR + 2 * PHDR;
+    let data_offset = (note_offset + notes.len()).next_multiple_of(16);
+    let mut out = Vec::new();
+    out.extend_from_slice(b"\x7fELF\x01\x01\x01\0\0\0\0\0\0\0\0\0");
+    out.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    out.extend_from_slice(&3u16.to_le_bytes()); // EM_386
+    out.extend_from_slice(&1u32.to_le_bytes());
+    out.extend_from_slice(&paddr.to_le_bytes()); // e_entry
+    out.extend_from_slice(&(EHDR as u32).to_le_bytes()); // e_phoff
+    out.extend_from_slice(&0u32.to_le_bytes()); // e_shoff
+    out.extend_from_slice(&0u32.to_le_bytes()); // e_flags
+    for v in [EHDR as u16, PHDR as u16, 2, 40, 0, 0] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    let mut phdr = |kind: u32, offset: usize, addr: u32, filesz: usize, memsz: usize| {
+        for v in [
+            kind,
+            offset as u32,
+            addr,
+            addr,
+            filesz as u32,
+            memsz as u32,
+            7,
+            4,
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    };
+    phdr(4, note_offset, 0, notes.len(), notes.len());
+    phdr(1, data_offset, paddr, data.len(), data.len() + 0x1000);
+    out.extend_from_slice(&notes);
+    out.resize(data_offset, 0);
+    out.extend_from_slice(data);
+    out
+}
+
 pub fn note(owner: &[u8], kind: u32, desc: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     out.extend_from_slice(&(owner.len() as u32).to_le_bytes());
