@@ -218,12 +218,15 @@ enum Op {
     Alloc(u32),
     /// Free the n-th (modulo count) live allocation.
     Free(usize),
+    /// Split the n-th live allocation into single frames.
+    Split(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => (0u32..=6).prop_map(Op::Alloc),
         2 => any::<usize>().prop_map(Op::Free),
+        1 => any::<usize>().prop_map(Op::Split),
     ]
 }
 
@@ -283,6 +286,13 @@ proptest! {
                     live.remove(&start);
                     for n in start..start + (1 << order) { in_use.remove(&n); }
                 }
+                Op::Split(i) => {
+                    if live.is_empty() { continue; }
+                    let (&start, &order) = live.iter().nth(i % live.len()).unwrap();
+                    a.split(Frame::new(start), order).unwrap();
+                    live.remove(&start);
+                    for n in start..start + (1 << order) { live.insert(n, 0); }
+                }
             }
             a.check_invariants();
             prop_assert_eq!(a.free_frames() + in_use.len() as u64, total);
@@ -323,7 +333,10 @@ fn split_checks_the_block() {
     a.add_free_range(range(0, 1024)).unwrap();
     let block = a.alloc(4).unwrap();
     assert_eq!(a.split(block, 3), Err(AllocError::NotAllocated));
-    assert_eq!(a.split(Frame::new(block.number() + 1), 0), Err(AllocError::NotAllocated));
+    assert_eq!(
+        a.split(Frame::new(block.number() + 1), 0),
+        Err(AllocError::NotAllocated)
+    );
     assert_eq!(a.split(block, 40), Err(AllocError::InvalidOrder));
     a.split(block, 4).unwrap();
     assert_eq!(a.split(block, 4), Err(AllocError::NotAllocated));
