@@ -209,7 +209,11 @@ impl PortTable {
 
     /// Step 2, on the binder's table: a new port connected to
     /// `remote_dom`'s `remote_port`.
-    pub fn alloc_interdomain(&mut self, remote_dom: DomId, remote_port: Port) -> Result<Port, Errno> {
+    pub fn alloc_interdomain(
+        &mut self,
+        remote_dom: DomId,
+        remote_port: Port,
+    ) -> Result<Port, Errno> {
         self.alloc(
             Binding::Interdomain {
                 dom: remote_dom,

@@ -45,7 +45,13 @@ fn global_virqs_only_on_vcpu_0() {
 }
 
 /// Two tables standing for two domains, connected as the hypervisor does.
-fn bind(a: &mut PortTable, a_id: DomId, b: &mut PortTable, b_id: DomId, b_port: Port) -> Result<Port, Errno> {
+fn bind(
+    a: &mut PortTable,
+    a_id: DomId,
+    b: &mut PortTable,
+    b_id: DomId,
+    b_port: Port,
+) -> Result<Port, Errno> {
     b.check_bindable(b_port, a_id)?;
     let p = a.alloc_interdomain(b_id, b_port)?;
     b.connect(b_port, a_id, p);
@@ -61,18 +67,39 @@ fn interdomain_bind_and_close_as_xen() {
     let local = bind(&mut dom0, 0, &mut domu, 5, unbound).unwrap();
     assert_eq!(
         dom0.status(local),
-        Ok((EvtchnState::Interdomain { dom: 5, port: unbound }, 0))
+        Ok((
+            EvtchnState::Interdomain {
+                dom: 5,
+                port: unbound
+            },
+            0
+        ))
     );
     assert_eq!(
         domu.status(unbound),
-        Ok((EvtchnState::Interdomain { dom: 0, port: local }, 0))
+        Ok((
+            EvtchnState::Interdomain {
+                dom: 0,
+                port: local
+            },
+            0
+        ))
     );
     // A bound port cannot be bound twice.
     assert_eq!(domu.check_bindable(unbound, 0), Err(errno::EINVAL));
     // dom0 closes: the domU's end is unbound again, reserved for dom0.
-    assert_eq!(dom0.close(local), Ok(Binding::Interdomain { dom: 5, port: unbound }));
+    assert_eq!(
+        dom0.close(local),
+        Ok(Binding::Interdomain {
+            dom: 5,
+            port: unbound
+        })
+    );
     domu.disconnect(unbound, 0, local);
-    assert_eq!(domu.status(unbound), Ok((EvtchnState::Unbound { dom: 0 }, 0)));
+    assert_eq!(
+        domu.status(unbound),
+        Ok((EvtchnState::Unbound { dom: 0 }, 0))
+    );
     // ... so dom0 can bind it again.
     assert!(bind(&mut dom0, 0, &mut domu, 5, unbound).is_ok());
 }
@@ -85,8 +112,17 @@ fn loopback_bind_inside_one_domain() {
     t.check_bindable(kernel, 0).unwrap();
     let user = t.alloc_interdomain(0, kernel).unwrap();
     t.connect(kernel, 0, user);
-    assert_eq!(t.get(kernel).unwrap().binding, Binding::Interdomain { dom: 0, port: user });
-    assert_eq!(t.get(user).unwrap().binding, Binding::Interdomain { dom: 0, port: kernel });
+    assert_eq!(
+        t.get(kernel).unwrap().binding,
+        Binding::Interdomain { dom: 0, port: user }
+    );
+    assert_eq!(
+        t.get(user).unwrap().binding,
+        Binding::Interdomain {
+            dom: 0,
+            port: kernel
+        }
+    );
     let peers = t.close_all();
     assert_eq!(peers.len(), 2);
     assert_eq!(t.ports_in_use(), 0);

@@ -61,7 +61,12 @@ impl GrantError {
 /// sub-page grant) naming `mapper`, and a writable pin needs an entry that
 /// is not `GTF_readonly`. `GTF_reading` is always set, `GTF_writing` for a
 /// writable pin.
-pub fn pin_flags(flags: u16, domid: DomId, mapper: DomId, readonly: bool) -> Result<u16, GrantError> {
+pub fn pin_flags(
+    flags: u16,
+    domid: DomId,
+    mapper: DomId,
+    readonly: bool,
+) -> Result<u16, GrantError> {
     if flags & (GTF_TYPE_MASK | GTF_SUB_PAGE) != GTF_PERMIT_ACCESS || domid != mapper {
         return Err(GrantError::BadEntry);
     }
@@ -128,7 +133,12 @@ impl ActiveTable {
 
     /// Whether `mapper` may pin `gref` (`readonly` or not) and what must
     /// happen to the entry first.
-    pub fn plan_pin(&self, gref: GrantRef, mapper: DomId, readonly: bool) -> Result<PinPlan, GrantError> {
+    pub fn plan_pin(
+        &self,
+        gref: GrantRef,
+        mapper: DomId,
+        readonly: bool,
+    ) -> Result<PinPlan, GrantError> {
         match self.pins.get(&gref) {
             None => Ok(PinPlan::CheckEntry),
             Some(a) if a.mapper != mapper => Err(GrantError::OtherMapper),
@@ -160,7 +170,11 @@ impl ActiveTable {
         let Some(a) = self.pins.get_mut(&gref) else {
             return Release::default();
         };
-        let count = if readonly { &mut a.readers } else { &mut a.writers };
+        let count = if readonly {
+            &mut a.readers
+        } else {
+            &mut a.writers
+        };
         if *count == 0 {
             return Release::default();
         }

@@ -6,15 +6,30 @@ use super::*;
 #[test]
 fn pin_rules_of_a_v1_entry() {
     let ok = GTF_PERMIT_ACCESS;
-    assert_eq!(pin_flags(ok, 0, 0, false), Ok(ok | GTF_READING | GTF_WRITING));
+    assert_eq!(
+        pin_flags(ok, 0, 0, false),
+        Ok(ok | GTF_READING | GTF_WRITING)
+    );
     assert_eq!(pin_flags(ok, 0, 0, true), Ok(ok | GTF_READING));
     // Another domain named, not permitted, sub-page, transfer: refused.
     assert_eq!(pin_flags(ok, 3, 0, true), Err(GrantError::BadEntry));
-    assert_eq!(pin_flags(GTF_INVALID, 0, 0, true), Err(GrantError::BadEntry));
-    assert_eq!(pin_flags(ok | GTF_SUB_PAGE, 0, 0, true), Err(GrantError::BadEntry));
-    assert_eq!(pin_flags(GTF_ACCEPT_TRANSFER, 0, 0, true), Err(GrantError::BadEntry));
+    assert_eq!(
+        pin_flags(GTF_INVALID, 0, 0, true),
+        Err(GrantError::BadEntry)
+    );
+    assert_eq!(
+        pin_flags(ok | GTF_SUB_PAGE, 0, 0, true),
+        Err(GrantError::BadEntry)
+    );
+    assert_eq!(
+        pin_flags(GTF_ACCEPT_TRANSFER, 0, 0, true),
+        Err(GrantError::BadEntry)
+    );
     // A read-only grant maps read-only only.
-    assert_eq!(pin_flags(ok | GTF_READONLY, 0, 0, false), Err(GrantError::BadEntry));
+    assert_eq!(
+        pin_flags(ok | GTF_READONLY, 0, 0, false),
+        Err(GrantError::BadEntry)
+    );
     assert_eq!(
         pin_flags(ok | GTF_READONLY, 0, 0, true),
         Ok(ok | GTF_READONLY | GTF_READING)
@@ -26,15 +41,30 @@ fn flags_clear_with_the_last_pin_of_their_kind() {
     let mut t = ActiveTable::new();
     assert_eq!(t.plan_pin(7, 0, false), Ok(PinPlan::CheckEntry));
     t.commit_pin(7, 0, 0x1234, false);
-    assert_eq!(t.plan_pin(7, 0, true), Ok(PinPlan::AlreadyPinned { gfn: 0x1234 }));
+    assert_eq!(
+        t.plan_pin(7, 0, true),
+        Ok(PinPlan::AlreadyPinned { gfn: 0x1234 })
+    );
     t.commit_pin(7, 0, 0x1234, true);
     // Only the same mapper may pin it again.
     assert_eq!(t.plan_pin(7, 5, true), Err(GrantError::OtherMapper));
     let r = t.unpin(7, false);
-    assert_eq!(r, Release { clear_writing: true, clear_reading: false });
+    assert_eq!(
+        r,
+        Release {
+            clear_writing: true,
+            clear_reading: false
+        }
+    );
     assert_eq!(r.mask(), GTF_WRITING);
     let r = t.unpin(7, true);
-    assert_eq!(r, Release { clear_writing: false, clear_reading: true });
+    assert_eq!(
+        r,
+        Release {
+            clear_writing: false,
+            clear_reading: true
+        }
+    );
     assert_eq!(t.pinned(), 0);
     // Unpinning what is not pinned changes nothing.
     assert_eq!(t.unpin(7, true), Release::default());
@@ -50,7 +80,13 @@ fn a_first_writable_pin_rechecks_the_entry() {
 #[test]
 fn maptrack_handles() {
     let mut m = Maptrack::new(2);
-    let map = |gref| Mapping { granter: 1, gref, host_gfn: 0x8_0000 + u64::from(gref), mfn: 42, readonly: false };
+    let map = |gref| Mapping {
+        granter: 1,
+        gref,
+        host_gfn: 0x8_0000 + u64::from(gref),
+        mfn: 42,
+        readonly: false,
+    };
     let a = m.insert(map(1)).unwrap();
     let b = m.insert(map(2)).unwrap();
     assert_eq!(m.insert(map(3)), Err(GrantError::NoSpace));
