@@ -14,11 +14,13 @@ mod arch;
 mod console;
 mod domain;
 mod evtchn;
+mod grant;
 mod hypercall;
 mod irq;
 mod mm;
 mod modules;
 mod panic;
+mod policy;
 mod sched;
 mod selftest;
 mod smp_guest;
@@ -35,6 +37,13 @@ use arch::{apic, interrupts, percpu, power, smp};
 use mm::frames::ZeroedFrames;
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The hypervisor command line, as given (XENVER_commandline).
+static CMDLINE: spin::Once<alloc::string::String> = spin::Once::new();
+
+pub fn cmdline() -> &'static str {
+    CMDLINE.get().map_or("", |s| s.as_str())
+}
 
 /// The boot CPU's path after early arch set-up.
 pub fn main(boot: &BootInfo) -> ! {
@@ -65,6 +74,7 @@ pub fn main(boot: &BootInfo) -> ! {
     }
 
     mm::init(boot);
+    CMDLINE.call_once(|| alloc::string::String::from(boot.cmdline()));
     modules::init(boot);
     start_cpus(boot);
     check_timers_and_ipis();
@@ -81,8 +91,9 @@ pub fn main(boot: &BootInfo) -> ! {
     if let Some(test) = cmdline.selftest {
         selftest::run(test);
     }
-    let configs = modules::names_ending_with(".cfg");
-    if configs.is_empty() {
+    let configs = domain::builder::boot_configs();
+    let dom0_modules = domain::dom0::find_modules(&configs);
+    if configs.is_empty() && dom0_modules.is_none() {
         println!("rxen: nothing to run, powering off");
         power::power_off(true);
     }
@@ -94,8 +105,18 @@ pub fn main(boot: &BootInfo) -> ! {
     irq::PERIODIC_TICK.store(false, Ordering::SeqCst);
     sched::init();
     SCHEDULER_STARTED.store(true, Ordering::SeqCst);
-    let started = domain::builder::start_boot_domains();
-    if started == 0 {
+    let dom0 = dom0_modules.is_some_and(|m| match domain::dom0::build_and_start(&cmdline, &m) {
+        Ok(()) => {
+            console::set_input_target(domain::CONTROL_DOMID);
+            true
+        }
+        Err(e) => {
+            println!("rxen: dom0: {e}; no control domain");
+            false
+        }
+    });
+    let started = domain::builder::start_boot_domains(configs);
+    if !dom0 && started == 0 {
         println!("rxen: no domains left, powering off");
         power::power_off(true);
     }

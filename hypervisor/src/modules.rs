@@ -44,3 +44,20 @@ pub fn names_ending_with(suffix: &str) -> Vec<String> {
         .map(|m| m.name.clone())
         .collect()
 }
+
+/// Number of boot modules.
+pub fn count() -> usize {
+    MODULES.lock().len()
+}
+
+/// The name (module string) of module `i`.
+pub fn name_at(i: usize) -> Option<String> {
+    MODULES.lock().get(i).map(|m| m.name.clone())
+}
+
+/// The bytes of module `i`.
+pub fn bytes_at(i: usize) -> Option<&'static [u8]> {
+    let list = MODULES.lock();
+    let m = list.get(i)?;
+    Some(crate::mm::machine::read_only(m.start, m.len as usize))
+}

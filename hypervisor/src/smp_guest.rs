@@ -17,7 +17,7 @@ pub fn handle_ipi(dom: &Arc<Domain>, from: &Arc<Vcpu>, ipi: IpiRequest) {
         | IpiRequest::Init { dest }
         | IpiRequest::Startup { dest, .. } => dest,
     };
-    for target in &dom.vcpus {
+    for target in dom.vcpus() {
         let apic_id = rxen_guest_layout::apic_id(target.id);
         let hit = match dest {
             IpiDest::ApicId(id) => id == apic_id,

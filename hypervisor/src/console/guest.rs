@@ -1,9 +1,12 @@
-//! The PV console backend for domains without a control domain: rxen
-//! drains each domain's `xencons_interface` output ring into the
-//! hypervisor log, one line at a time, prefixed `(dN)` as Xen does.
+//! The PV console back-end of boot-time domains: rxen drains each such
+//! domain's `xencons_interface` output ring into the hypervisor log, one
+//! line at a time, prefixed `(dN)` as Xen does. (Domains the toolstack
+//! creates have their console served by `xenconsoled` in dom0.) Also the
+//! line buffer every domain's early console (console_io, port 0xE9) goes
+//! through.
 
 use alloc::vec::Vec;
-use core::sync::atomic::{fence, AtomicU32, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU32, Ordering};
 
 use rxen_xen_abi::console as ring;
 
@@ -15,11 +18,41 @@ const IN_SIZE: u32 = 1024;
 /// Longest line kept before it is printed anyway.
 const MAX_LINE: usize = 512;
 
+/// Bytes of a domain's output until a line is complete, printed as
+/// `(dN) text`.
+pub struct LineBuffer {
+    line: TicketLock<Vec<u8>>,
+}
+
+impl LineBuffer {
+    pub const fn new() -> Self {
+        Self {
+            line: TicketLock::new(Vec::new()),
+        }
+    }
+
+    pub fn write(&self, domid: u16, bytes: &[u8]) {
+        let mut line = self.line.lock();
+        for &b in bytes {
+            push_byte(&mut line, b, domid);
+        }
+    }
+}
+
+impl Default for LineBuffer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 pub struct GuestConsole {
     /// Machine address of the ring page.
     ring_pa: u64,
     pub port: u32,
     line: TicketLock<Vec<u8>>,
+    /// Set (under the line lock) before the ring page goes back with the
+    /// domain's memory: nothing touches it after.
+    closed: AtomicBool,
 }
 
 impl GuestConsole {
@@ -28,7 +61,14 @@ impl GuestConsole {
             ring_pa,
             port,
             line: TicketLock::new(Vec::new()),
+            closed: AtomicBool::new(false),
         }
+    }
+
+    /// The domain is being destroyed: the ring is not read or written again.
+    pub fn close(&self) {
+        let _line = self.line.lock();
+        self.closed.store(true, Ordering::SeqCst);
     }
 
     fn index(&self, offset: usize) -> &'static AtomicU32 {
@@ -39,6 +79,9 @@ impl GuestConsole {
     /// Garbage indices from the guest only lose its own output.
     pub fn drain(&self, domid: u16) {
         let mut line = self.line.lock();
+        if self.closed.load(Ordering::SeqCst) {
+            return;
+        }
         let cons = self.index(ring::OUT_CONS).load(Ordering::Acquire);
         let prod = self.index(ring::OUT_PROD).load(Ordering::Acquire);
         fence(Ordering::SeqCst);
@@ -76,16 +119,12 @@ impl GuestConsole {
         }
     }
 
-    /// Text that arrived outside the ring (early console, port 0xE9).
-    pub fn write_bytes(&self, domid: u16, bytes: &[u8]) {
-        let mut line = self.line.lock();
-        for &b in bytes {
-            push_byte(&mut line, b, domid);
-        }
-    }
-
     /// Queues keyboard input for the guest; false if the ring is full.
     pub fn push_input(&self, byte: u8) -> bool {
+        let _line = self.line.lock();
+        if self.closed.load(Ordering::SeqCst) {
+            return false;
+        }
         let cons = self.index(ring::IN_CONS).load(Ordering::Acquire);
         let prod = self.index(ring::IN_PROD).load(Ordering::Acquire);
         if prod.wrapping_sub(cons) >= IN_SIZE {

@@ -3,10 +3,12 @@
 //! Levels follow Xen's `loglvl=` names (none, error, warning, info, debug,
 //! all). Guest console lines carry Xen's `(dN)` prefix instead of a CPU.
 
+pub mod control;
 pub mod guest;
+pub mod ring;
 
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, AtomicU16, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8, Ordering};
 
 use log::{LevelFilter, Log, Metadata, Record};
 
@@ -55,11 +57,12 @@ impl Log for Logger {
 }
 
 /// Writes one complete log line (prefix, text, newline) without
-/// interleaving with other CPUs.
+/// interleaving with other CPUs; it also goes into the console ring.
 pub fn print_line(args: fmt::Arguments) {
     let ns = arch::time::since_boot_ns();
     let cpu = arch::cpu_index();
     with_serial(|w| {
+        w.start_line();
         let _ = writeln!(
             w,
             "[{:5}.{:06}] cpu{} {}",
@@ -75,6 +78,7 @@ pub fn print_line(args: fmt::Arguments) {
 pub fn print_guest_line(domid: u16, text: &str) {
     let ns = arch::time::since_boot_ns();
     with_serial(|w| {
+        w.start_line();
         let _ = writeln!(
             w,
             "[{:5}.{:06}] (d{}) {}",
@@ -86,8 +90,32 @@ pub fn print_guest_line(domid: u16, text: &str) {
     });
 }
 
-/// Which domain serial input goes to (0 = the hypervisor itself).
-static INPUT_TARGET: AtomicU16 = AtomicU16::new(0);
+/// The control domain's output, as it is (`newline`: a complete line).
+pub fn print_raw(text: &[u8], newline: bool) {
+    with_serial_raw(|serial| {
+        serial.write_bytes(text);
+        if newline {
+            serial.write_bytes(b"\r\n");
+        }
+        if !text.is_empty() || newline {
+            AT_LINE_START.store(newline, Ordering::Relaxed);
+        }
+    });
+}
+
+/// Whether the serial line's cursor is at the start of a line (dom0's
+/// partial lines leave it elsewhere; log lines then start a new one).
+static AT_LINE_START: AtomicBool = AtomicBool::new(true);
+
+/// Which domain serial input goes to, or [`TO_HYPERVISOR`].
+static INPUT_TARGET: AtomicU32 = AtomicU32::new(TO_HYPERVISOR);
+/// Serial input goes to rxen itself (debug keys).
+const TO_HYPERVISOR: u32 = u32::MAX;
+
+/// Gives serial input to `domid` (dom0 gets it when it starts, as on Xen).
+pub fn set_input_target(domid: u16) {
+    INPUT_TARGET.store(u32::from(domid), Ordering::Relaxed);
+}
 /// Consecutive Ctrl-A presses seen.
 static CTRL_A_COUNT: AtomicU8 = AtomicU8::new(0);
 const CTRL_A: u8 = 0x01;
@@ -108,20 +136,25 @@ pub fn poll_input() {
         }
         CTRL_A_COUNT.store(0, Ordering::Relaxed);
         let target = INPUT_TARGET.load(Ordering::Relaxed);
-        if target == 0 {
+        if target == TO_HYPERVISOR {
             debug_key(byte);
             continue;
         }
-        if let Some(dom) = crate::domain::all().into_iter().find(|d| d.id == target) {
-            if dom.console.push_input(byte) {
-                dom.set_pending(dom.console.port);
+        let Some(dom) = crate::domain::get(target as u16) else {
+            continue;
+        };
+        if dom.is_control() {
+            control::push_input(byte);
+        } else if let Some(console) = &dom.console {
+            if console.push_input(byte) {
+                dom.set_pending(console.port);
             }
         }
     }
 }
 
 /// Xen-style debug keys, typed while input goes to the hypervisor.
-fn debug_key(key: u8) {
+pub fn debug_key(key: u8) {
     match key {
         b'q' => crate::domain::dump_domains(),
         b'r' => crate::sched::dump_run_queues(),
@@ -135,12 +168,23 @@ fn debug_key(key: u8) {
     }
 }
 
+/// The next one of: the hypervisor, then every domain that takes input
+/// (dom0 and the boot-time domains rxen serves), by id.
 fn switch_input() {
-    let ids: alloc::vec::Vec<u16> = crate::domain::all().iter().map(|d| d.id).collect();
+    let ids: alloc::vec::Vec<u32> = crate::domain::all()
+        .iter()
+        .filter(|d| d.is_control() || d.console.is_some())
+        .map(|d| u32::from(d.id))
+        .collect();
     let current = INPUT_TARGET.load(Ordering::Relaxed);
-    let next = ids.iter().copied().find(|&id| id > current).unwrap_or(0);
+    let next = if current == TO_HYPERVISOR {
+        ids.first().copied()
+    } else {
+        ids.iter().copied().find(|&id| id > current)
+    }
+    .unwrap_or(TO_HYPERVISOR);
     INPUT_TARGET.store(next, Ordering::Relaxed);
-    if next == 0 {
+    if next == TO_HYPERVISOR {
         crate::println!("rxen: serial input to the hypervisor (Ctrl-A three times to switch)");
     } else {
         crate::println!("rxen: serial input to d{next} (Ctrl-A three times to switch)");
@@ -152,22 +196,39 @@ pub fn enter_panic_mode() {
     PANICKING.store(true, Ordering::SeqCst);
 }
 
-fn with_serial(f: impl FnOnce(&mut SerialWriter)) {
+fn with_serial_raw(f: impl FnOnce(&mut Serial)) {
     if PANICKING.load(Ordering::Relaxed) {
         // SAFETY: after a panic, the other CPUs are being stopped and may
         // hold the lock forever; garbled output beats no output.
         let serial = unsafe { SERIAL.force_get() };
-        f(&mut SerialWriter(serial));
+        f(serial);
     } else {
         let mut serial = SERIAL.lock();
-        f(&mut SerialWriter(&mut serial));
+        f(&mut serial);
     }
+}
+
+/// A log line: to the serial line and into the console ring.
+fn with_serial(f: impl FnOnce(&mut SerialWriter)) {
+    with_serial_raw(|serial| f(&mut SerialWriter(serial)));
 }
 
 struct SerialWriter<'a>(&'a mut Serial);
 
+impl SerialWriter<'_> {
+    /// Ends a partial line of dom0's first, so the log line starts clean.
+    fn start_line(&mut self) {
+        if !AT_LINE_START.swap(true, Ordering::Relaxed) {
+            self.0.write_bytes(b"\r\n");
+        }
+    }
+}
+
 impl Write for SerialWriter<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        if !PANICKING.load(Ordering::Relaxed) {
+            ring::append(s.as_bytes());
+        }
         // Serial terminals want CR LF.
         for (i, part) in s.split('\n').enumerate() {
             if i > 0 {
@@ -184,4 +245,15 @@ impl Write for SerialWriter<'_> {
 #[macro_export]
 macro_rules! println {
     ($($arg:tt)*) => { $crate::console::print_line(format_args!($($arg)*)) };
+}
+
+/// Output a domain writes outside its ring (console_io, port 0xE9): the
+/// control domain's goes to the serial line as it is, another's into
+/// `(dN)` lines.
+pub fn guest_output(dom: &crate::domain::Domain, bytes: &[u8]) {
+    if dom.is_control() {
+        control::write(bytes);
+    } else {
+        dom.early_console.write(dom.id, bytes);
+    }
 }

@@ -1,67 +1,152 @@
-//! The domain builder: from an xl.cfg configuration and the boot modules it
-//! names to a domain ready to run — kernel loaded at its physical
-//! addresses, initrd, `hvm_start_info`, ACPI tables, console ring, vCPU 0
-//! at the PVH entry point.
+//! The domain builder for domains rxen builds itself — the control domain
+//! and the boot-time domains of xl.cfg modules: kernel loaded at its
+//! physical addresses, initrd, `hvm_start_info`, ACPI tables, vCPU 0 at the
+//! PVH entry point. (Domains the toolstack creates are built by
+//! libxenguest in dom0: see `create`.)
 
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use rxen_domain_config::{DomainConfig, DomainKind};
+use rxen_event_channel::PortTable;
 use rxen_guest_layout::{self as layout, GpaRange, GuestSpec, Layout};
 use rxen_xen_abi::hvm;
-use rxen_xen_abi::vcpu::shared_info;
 
-use crate::arch::npt::Access;
-use crate::arch::vcpu::ArchVcpu;
-use crate::arch::vlapic::VirtualLapic;
 use crate::console::guest::GuestConsole;
-use crate::evtchn::EventChannels;
 use crate::mm::frames;
-use crate::sync::TicketLock;
+use crate::sched::SchedParams;
 
 use super::memory::{GuestMemory, MemoryError, PAGE};
-use super::vcpu::{RunState, Vcpu, VcpuInner};
-use super::{DomId, Domain, NR_PARAMS};
+use super::vcpu::RunState;
+use super::{DomId, Domain, DomainInit, Origin, DEFAULT_GRANT_FRAMES, DEFAULT_MAPTRACK_FRAMES};
 
 /// Builds in flight for restarts (the machine must not power off then).
 static RESTARTS: AtomicUsize = AtomicUsize::new(0);
+/// Pages a domain may hold beyond its configured memory (Xen's toolstack
+/// allows 1 MiB: special pages, ACPI tables).
+const SLACK_PAGES: u64 = 256;
 
 pub fn restart_pending() -> bool {
     RESTARTS.load(Ordering::SeqCst) > 0
 }
 
-/// Builds and starts every domain configured in the boot modules
-/// (`*.cfg`). A bad configuration is reported with the domain's name and
-/// the others still start. Returns how many started.
-pub fn start_boot_domains() -> usize {
-    let mut started = 0;
-    // Domains sharing a kernel module share one decompressed image.
-    let mut kernels = KernelCache::default();
+/// Marks a restart as coming, so no CPU powers the machine off meanwhile.
+pub fn announce_restart() {
+    RESTARTS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// What rxen needs to build a domain from a kernel image.
+pub struct ImageSpec<'a> {
+    pub id: DomId,
+    pub name: String,
+    pub origin: Origin,
+    /// Names the kernel in messages and in the cache of decompressed ones.
+    pub kernel_label: &'a str,
+    pub kernel: &'static [u8],
+    pub initrd: Option<&'static [u8]>,
+    pub cmdline: String,
+    pub memory_bytes: u64,
+    pub vcpus: u32,
+    /// Whether rxen serves its PV console (boot-time domains).
+    pub console: bool,
+}
+
+/// The xl.cfg files among the boot modules, parsed; bad ones are reported
+/// by name and left out.
+pub fn boot_configs() -> Vec<DomainConfig> {
+    let mut configs = Vec::new();
     for cfg_name in crate::modules::names_ending_with(".cfg") {
         let text = crate::modules::get(&cfg_name).unwrap_or(&[]);
         let label = cfg_name.trim_end_matches(".cfg").to_string();
         let result = core::str::from_utf8(text)
             .map_err(|_| "the configuration is not UTF-8 text".to_string())
             .and_then(|text| rxen_domain_config::parse(text).map_err(|e| e.to_string()));
-        let config = match result {
-            Ok(config) => config,
-            Err(e) => {
-                crate::println!("rxen: domain '{label}': bad configuration {cfg_name}: {e}");
-                continue;
+        match result {
+            Ok(config) => {
+                for w in &config.warnings {
+                    log::warn!("domain '{}': {}", config.name, w);
+                }
+                configs.push(config);
             }
-        };
-        for w in &config.warnings {
-            log::warn!("domain '{}': {}", config.name, w);
+            Err(e) => crate::println!("rxen: domain '{label}': bad configuration {cfg_name}: {e}"),
         }
-        match build(config.clone(), super::allocate_id(), &mut kernels).and_then(start) {
+    }
+    configs
+}
+
+/// Builds and starts every boot-time domain. A bad configuration is
+/// reported with the domain's name and the others still start. Returns how
+/// many started.
+pub fn start_boot_domains(configs: Vec<DomainConfig>) -> usize {
+    let mut started = 0;
+    // Domains sharing a kernel module share one decompressed image.
+    let mut kernels = KernelCache::default();
+    for config in configs {
+        let name = config.name.clone();
+        let result = super::allocate_id()
+            .ok_or_else(|| "no domain id left".to_string())
+            .and_then(|id| build_boot_domain(config, id, &mut kernels));
+        match result {
             Ok(()) => started += 1,
-            Err(e) => crate::println!("rxen: domain '{}': {}", config.name, e),
+            Err(e) => crate::println!("rxen: domain '{name}': {e}"),
         }
     }
     started
+}
+
+fn build_boot_domain(
+    config: DomainConfig,
+    id: DomId,
+    kernels: &mut KernelCache,
+) -> Result<(), String> {
+    if config.kind != DomainKind::Pvh {
+        return Err(format!(
+            "type {:?} is not supported yet: use type = \"pvh\"",
+            config.kind
+        ));
+    }
+    let kernel = crate::modules::get(&config.kernel).ok_or_else(|| {
+        format!(
+            "kernel '{}' not found among the boot modules",
+            config.kernel
+        )
+    })?;
+    let initrd = match &config.ramdisk {
+        Some(name) => Some(
+            crate::modules::get(name)
+                .ok_or_else(|| format!("ramdisk '{name}' not found among the boot modules"))?,
+        ),
+        None => None,
+    };
+    let sched = SchedParams {
+        weight: config.weight.unwrap_or(256),
+        cap: config.cap.unwrap_or(0),
+        affinity: config.cpus.map(|set| {
+            let mut mask = rxen_credit_sched::CpuMask::empty();
+            for cpu in set.iter().filter(|&c| c < rxen_credit_sched::MAX_PCPUS) {
+                mask.insert(rxen_credit_sched::PcpuId(cpu as u32));
+            }
+            mask
+        }),
+    };
+    let kernel_label = config.kernel.clone();
+    let spec = ImageSpec {
+        id,
+        name: config.name.clone(),
+        kernel_label: &kernel_label,
+        kernel,
+        initrd,
+        cmdline: config.cmdline.clone(),
+        memory_bytes: config.memory_mib << 20,
+        vcpus: config.vcpus,
+        console: true,
+        origin: Origin::Boot(alloc::boxed::Box::new(config)),
+    };
+    let domain = build(spec, kernels)?;
+    start(domain, sched)
 }
 
 /// Decompressed kernels by module name, kept while boot domains are built.
@@ -86,47 +171,44 @@ impl KernelCache {
     }
 }
 
-/// Marks a restart as coming, so no CPU powers the machine off meanwhile.
-pub fn announce_restart() {
-    RESTARTS.fetch_add(1, Ordering::SeqCst);
-}
-
-/// Builds `config` again after its domain `old` ended with `restart`
-/// (after [`announce_restart`]).
+/// Builds the configuration of boot-time domain `old` again after it ended
+/// with `restart` (after [`announce_restart`]).
 pub fn restart(old: &Domain) -> Result<(), String> {
-    let result = build(
-        old.config.clone(),
-        super::allocate_id(),
-        &mut KernelCache::default(),
-    );
+    let result = match old.boot_config() {
+        Some(config) => super::allocate_id()
+            .ok_or_else(|| "no domain id left".to_string())
+            .and_then(|id| build_boot_domain(config.clone(), id, &mut KernelCache::default())),
+        None => Err("only boot-time domains are restarted by rxen".to_string()),
+    };
     RESTARTS.fetch_sub(1, Ordering::SeqCst);
-    match result.and_then(start) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            crate::println!("rxen: domain '{}': restart failed: {}", old.config.name, e);
-            Err(e)
-        }
+    if let Err(e) = &result {
+        crate::println!("rxen: domain '{}': restart failed: {}", old.name, e);
     }
+    result
 }
 
 /// Hands a built domain to the scheduler and starts vCPU 0.
-fn start(domain: Arc<Domain>) -> Result<(), String> {
-    crate::sched::add_domain(&domain)?;
+pub fn start(domain: Arc<Domain>, sched: SchedParams) -> Result<(), String> {
+    crate::sched::add_domain(&domain, sched)?;
     let (ram, overhead) = {
         let mem = domain.memory.lock();
         (mem.ram_bytes(), mem.overhead_bytes())
+    };
+    let kernel = match &domain.origin {
+        Origin::Boot(config) => config.kernel.as_str(),
+        _ => "",
     };
     crate::println!(
         "rxen: d{} '{}' started: {} MiB, {} vCPU(s), overhead {} KiB, kernel {}",
         domain.id,
         domain.name,
         ram >> 20,
-        domain.vcpus.len(),
+        domain.vcpus().len(),
         overhead >> 10,
-        domain.config.kernel
+        kernel
     );
     super::register(domain.clone());
-    let v0 = domain.vcpus[0].clone();
+    let v0 = domain.vcpus()[0].clone();
     v0.set_state(RunState::Runnable);
     v0.runstate.change(super::runstate::Runstate::Runnable);
     crate::sched::make_runnable(&v0);
@@ -134,37 +216,16 @@ fn start(domain: Arc<Domain>) -> Result<(), String> {
 }
 
 /// Everything that can go wrong, as a sentence naming what to fix.
-pub fn build(
-    config: DomainConfig,
-    id: DomId,
-    kernels: &mut KernelCache,
-) -> Result<Arc<Domain>, String> {
-    if config.kind != DomainKind::Pvh {
-        return Err(format!(
-            "type {:?} is not supported yet: use type = \"pvh\"",
-            config.kind
-        ));
-    }
-    let kernel_bytes = crate::modules::get(&config.kernel).ok_or_else(|| {
-        format!(
-            "kernel '{}' not found among the boot modules",
-            config.kernel
-        )
-    })?;
-    let initrd = match &config.ramdisk {
-        Some(name) => Some(
-            crate::modules::get(name)
-                .ok_or_else(|| format!("ramdisk '{name}' not found among the boot modules"))?,
-        ),
-        None => None,
-    };
-    let memory_bytes = config.memory_mib << 20;
+pub fn build(spec: ImageSpec, kernels: &mut KernelCache) -> Result<Arc<Domain>, String> {
+    let memory_bytes = spec.memory_bytes;
     check_free_memory(memory_bytes)?;
+    let id = spec.id;
     let t0 = crate::time::now_ns();
     // RAM first, zeroed by idle CPUs while this one decompresses the
     // kernel. The first MiB is all backed (as on Xen), though the e820
     // reserves its top: Linux reads the BIOS data areas there.
-    let mut memory = GuestMemory::new().map_err(mem_err)?;
+    let max_pages = memory_bytes / PAGE + SLACK_PAGES;
+    let mut memory = GuestMemory::new(id, max_pages).map_err(mem_err)?;
     let mut blocks = memory
         .populate_unzeroed(0, layout::HIGH_RAM_START)
         .map_err(mem_err)?;
@@ -176,19 +237,17 @@ pub fn build(
     crate::mm::scrub::post(&blocks);
     // Whatever happens next, no block is freed while still being zeroed.
     let scrubbing = ScrubWait;
-    let image = kernels.load(&config.kernel, kernel_bytes)?;
+    let image = kernels.load(spec.kernel_label, spec.kernel)?;
     let t1 = crate::time::now_ns();
-    let kernel_range = kernel_extent(&image);
-    let entry = image.pvh_entry;
-    let spec = GuestSpec {
+    let plan = layout::plan(&GuestSpec {
         memory_bytes,
-        vcpus: config.vcpus,
-        cmdline: &config.cmdline,
-        initrd_len: initrd.map(|i| i.len() as u64),
-        kernel: kernel_range,
-        initial_domain: false,
-    };
-    let plan = layout::plan(&spec).map_err(|e| e.to_string())?;
+        vcpus: spec.vcpus,
+        cmdline: &spec.cmdline,
+        initrd_len: spec.initrd.map(|i| i.len() as u64),
+        kernel: kernel_extent(&image),
+        initial_domain: matches!(spec.origin, Origin::Control),
+    })
+    .map_err(|e| e.to_string())?;
     drop(scrubbing);
     let t2 = crate::time::now_ns();
     for seg in &image.segments {
@@ -196,6 +255,7 @@ pub fn build(
             .write(seg.paddr, image.data(seg))
             .map_err(|_| "kernel segment outside RAM".to_string())?;
     }
+    let entry = image.pvh_entry;
     drop(image);
     log::info!(
         "d{id}: {} MiB of RAM and the kernel ready in {} ms (kernel {} ms, then zeroing {} ms), copied in {} ms",
@@ -205,84 +265,72 @@ pub fn build(
         (t2 - t1) / 1_000_000,
         (crate::time::now_ns() - t2) / 1_000_000
     );
-    if let (Some(bytes), Some(range)) = (initrd, plan.initrd()) {
+    if let (Some(bytes), Some(range)) = (spec.initrd, plan.initrd()) {
         memory.write(range.start, bytes).map_err(mem_err)?;
     }
     memory
         .write(plan.start_info_gpa(), &plan.start_info_page())
         .map_err(mem_err)?;
     place_pages(&mut memory, plan.acpi(), &plan.acpi_tables())?;
-    let console_pa = memory.alloc_frame().map_err(mem_err)?;
-    memory
-        .map(plan.console_gfn() * PAGE, console_pa, Access::ReadWrite)
-        .map_err(mem_err)?;
-    let shared_info_pa = memory.alloc_frame().map_err(mem_err)?;
-    assemble(id, config, memory, &plan, entry, console_pa, shared_info_pa)
+    let console_pa = if spec.console {
+        memory.populate(plan.console_gfn(), 0).map_err(mem_err)?;
+        memory.translate(plan.console_gfn() * PAGE)
+    } else {
+        None
+    };
+    let shared_info_pa = memory.alloc_extra().map_err(mem_err)?;
+    let start_info = plan.start_info_gpa() as u32;
+    let domain = assemble(spec, memory, &plan, console_pa, shared_info_pa)?;
+    super::vcpu::create_vcpus(&domain, plan.vcpus().get(), entry, start_info).map_err(mem_err)?;
+    Ok(domain)
 }
 
 fn assemble(
-    id: DomId,
-    config: DomainConfig,
-    mut memory: GuestMemory,
+    spec: ImageSpec,
+    memory: GuestMemory,
     plan: &Layout,
-    entry: u32,
-    console_pa: u64,
+    console_pa: Option<u64>,
     shared_info_pa: u64,
 ) -> Result<Arc<Domain>, String> {
-    let mut events = EventChannels::new();
-    let console_port = events
-        .alloc_hypervisor()
-        .map_err(|_| "no event channel for the console".to_string())?;
-    let mut params = [0u64; NR_PARAMS];
-    params[hvm::HVM_PARAM_CONSOLE_PFN as usize] = plan.console_gfn();
-    params[hvm::HVM_PARAM_CONSOLE_EVTCHN as usize] = u64::from(console_port);
-    let mut inners = Vec::new();
-    for i in 0..config.vcpus {
-        let vmcb = memory.alloc_frame().map_err(mem_err)?;
-        let fpu = memory.alloc_frame().map_err(mem_err)?;
-        let mut arch = ArchVcpu::new(vmcb, fpu);
-        arch.reset_pvh(entry, plan.start_info_gpa() as u32, memory.npt_root());
-        let lapic = VirtualLapic::new(layout::apic_id(i));
-        inners.push(VcpuInner {
-            arch,
-            lapic,
-            mtrr_def_type: 0xC06,
-            npt_seen: 0,
-            exit_counts: Default::default(),
-        });
-    }
-    let name = config.name.clone();
-    let e820 = plan.e820().to_vec();
-    let domain = Arc::new_cyclic(|weak| {
-        let vcpus = inners
-            .into_iter()
-            .enumerate()
-            .map(|(i, inner)| {
-                let info = shared_info_pa + shared_info::vcpu_info(i as u32).unwrap_or(0) as u64;
-                Vcpu::new(weak.clone(), id, i as u32, inner, info)
-            })
-            .collect();
-        Domain {
-            id,
-            name,
-            config,
-            memory: TicketLock::new(memory),
-            vcpus,
-            shared_info_pa,
-            shared_info_mapped: AtomicBool::new(false),
-            events: TicketLock::new(events),
-            console: GuestConsole::new(console_pa, console_port),
-            params: TicketLock::new(params),
-            callback_vector: AtomicU8::new(0),
-            grant_frames: TicketLock::new(Vec::new()),
-            e820,
-            vm_assist: AtomicU64::new(0),
-            npt_generation: AtomicU64::new(0),
-            state: AtomicU8::new(0),
-            shutdown_reason: core::sync::atomic::AtomicU32::new(u32::MAX),
+    let mut events = PortTable::new(crate::evtchn::DEFAULT_MAX_PORTS);
+    let mut params = [0u64; super::NR_PARAMS];
+    let console = match console_pa {
+        Some(pa) => {
+            let port = events
+                .alloc_hypervisor()
+                .map_err(|_| "no event channel for the console".to_string())?;
+            params[hvm::HVM_PARAM_CONSOLE_PFN as usize] = plan.console_gfn();
+            params[hvm::HVM_PARAM_CONSOLE_EVTCHN as usize] = u64::from(port);
+            Some(GuestConsole::new(pa, port))
         }
-    });
-    Ok(domain)
+        None => None,
+    };
+    let e820 = plan
+        .e820()
+        .iter()
+        .map(|e| rxen_xen_abi::memory::E820Entry {
+            addr: e.addr,
+            size: e.size,
+            kind: e.kind,
+        })
+        .collect();
+    Ok(Domain::new(DomainInit {
+        id: spec.id,
+        name: spec.name,
+        origin: spec.origin,
+        memory,
+        max_vcpus: plan.vcpus().get(),
+        shared_info_pa,
+        events,
+        console,
+        params,
+        e820,
+        grant_frames: DEFAULT_GRANT_FRAMES,
+        maptrack_frames: DEFAULT_MAPTRACK_FRAMES,
+        handle: [0; 16],
+        ssidref: 0,
+        paused: false,
+    }))
 }
 
 /// Waits, when dropped, until every block posted for zeroing is done.
@@ -294,12 +342,11 @@ impl Drop for ScrubWait {
     }
 }
 
-/// Backs [range.start, range.end) with fresh frames holding `bytes`.
+/// Backs [range.start, range.end) with fresh RAM holding `bytes`.
 fn place_pages(memory: &mut GuestMemory, range: GpaRange, bytes: &[u8]) -> Result<(), String> {
     let mut gpa = range.start;
     while gpa < range.end {
-        let pa = memory.alloc_frame().map_err(mem_err)?;
-        memory.map(gpa, pa, Access::ReadWrite).map_err(mem_err)?;
+        memory.populate(gpa / PAGE, 0).map_err(mem_err)?;
         gpa += PAGE;
     }
     memory.write(range.start, bytes).map_err(mem_err)
@@ -331,9 +378,12 @@ fn check_free_memory(bytes: u64) -> Result<(), String> {
     Ok(())
 }
 
-fn mem_err(e: MemoryError) -> String {
+pub fn mem_err(e: MemoryError) -> String {
     match e {
         MemoryError::OutOfMemory => "out of memory while building the domain".to_string(),
-        MemoryError::BadAddress => "guest address outside the domain's memory".to_string(),
+        MemoryError::BadAddress | MemoryError::Busy => {
+            "guest address outside the domain's memory".to_string()
+        }
+        MemoryError::OverLimit => "more memory than the domain may have".to_string(),
     }
 }

@@ -1,52 +1,136 @@
-//! A domain's memory: its p2m (the nested page table) and every machine
-//! frame it holds, so that all of them go back to the frame allocator when
-//! it dies. No machine frame is ever mapped into two domains.
+//! A domain's memory: its p2m (the nested page table), what each mapped
+//! page is, and the frames the domain holds.
+//!
+//! Every frame of a domain's RAM and of its other pages (shared_info, grant
+//! frames, vCPU state) carries one reference held by the domain
+//! (`mm::pages`). A p2m entry is one of:
+//!
+//! * **RAM**: the domain's own frame, counted in its pages (`tot_pages`);
+//! * **foreign**: another domain's frame mapped by the toolstack (privcmd);
+//!   the entry holds a reference on it;
+//! * **grant**: a frame another domain granted; holds a reference;
+//! * **shared**: one of the domain's own non-RAM frames (shared_info, a
+//!   grant-table frame) placed in its address space at its request.
+//!
+//! Entries that are removed are handed back to the caller, who releases
+//! them only after the domain's vCPUs have dropped their translations
+//! (`Domain::flush_tlbs`), so no vCPU can reach a frame after it was freed.
 
 use alloc::vec::Vec;
 
 use crate::arch::npt::{Access, NestedPageTable};
-use crate::mm::frames;
+use crate::mm::{frames, pages};
+
+use super::DomId;
 
 pub const PAGE: u64 = 4096;
 /// The most a domain may hold beyond its RAM (page tables and the pages
-/// it maps in: shared_info, grant frames). A guest remapping frames all over
-/// its address space hits this instead of exhausting the hypervisor.
+/// it maps in: shared_info, grant frames, foreign maps' tables). A guest
+/// remapping frames all over its address space hits this instead of
+/// exhausting the hypervisor. The control domain maps whole guests while
+/// building them and gets more.
 const MAX_OVERHEAD: u64 = 4 << 20;
+const MAX_OVERHEAD_CONTROL: u64 = 64 << 20;
 /// RAM is allocated in 2 MiB blocks where alignment allows (fewer
-/// allocator calls, contiguous memory), 4 KiB frames elsewhere.
+/// allocator calls, contiguous memory, one p2m entry), 4 KiB frames
+/// elsewhere.
 const BIG_ORDER: u32 = 9;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MemoryError {
     OutOfMemory,
     BadAddress,
+    /// The page is taken (a foreign or grant entry is never replaced).
+    Busy,
+    /// The domain may not hold more pages.
+    OverLimit,
+}
+
+/// What a p2m entry maps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PageKind {
+    Ram = 0,
+    Foreign = 1,
+    Grant = 2,
+    Shared = 3,
+}
+
+impl PageKind {
+    fn from_tag(tag: u8) -> Self {
+        match tag {
+            1 => Self::Foreign,
+            2 => Self::Grant,
+            3 => Self::Shared,
+            _ => Self::Ram,
+        }
+    }
+
+    /// Whether the entry holds its own reference on the frame.
+    pub fn holds_reference(self) -> bool {
+        matches!(self, Self::Ram | Self::Foreign | Self::Grant)
+    }
+}
+
+/// One 4 KiB page of the p2m.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// Machine address of the frame.
+    pub pa: u64,
+    pub kind: PageKind,
+    pub writable: bool,
+}
+
+impl Page {
+    /// Drops the reference this entry held, if it held one (after the
+    /// TLB flush that made it unreachable).
+    pub fn release(self) {
+        if self.kind.holds_reference() {
+            super::release_frame(self.pa);
+        }
+    }
 }
 
 pub struct GuestMemory {
+    owner: DomId,
     npt: NestedPageTable,
-    /// (machine address, order) of every allocation this domain holds,
-    /// including NPT table frames.
-    owned: Vec<(u64, u32)>,
-    /// Bytes of guest RAM populated.
-    ram_bytes: u64,
+    /// Frames of the nested page table (the hypervisor's, not refcounted).
+    tables: Vec<u64>,
+    /// The domain's frames that are not RAM (shared_info, grant frames,
+    /// VMCBs, ...), one reference each.
+    extra: Vec<u64>,
+    ram_pages: u64,
+    max_pages: u64,
+    max_gfn: u64,
+    control: bool,
 }
 
 impl GuestMemory {
-    pub fn new() -> Result<Self, MemoryError> {
+    pub fn new(owner: DomId, max_pages: u64) -> Result<Self, MemoryError> {
         let root = frames::alloc_zeroed(0).map_err(|_| MemoryError::OutOfMemory)?;
         Ok(Self {
+            owner,
             npt: NestedPageTable::new(root),
-            owned: alloc::vec![(root, 0)],
-            ram_bytes: 0,
+            tables: alloc::vec![root],
+            extra: Vec::new(),
+            ram_pages: 0,
+            max_pages,
+            max_gfn: 0,
+            control: owner == 0,
         })
     }
 
     /// Holds nothing (what a destroyed domain keeps).
     pub fn empty() -> Self {
         Self {
+            owner: 0,
             npt: NestedPageTable::new(0),
-            owned: Vec::new(),
-            ram_bytes: 0,
+            tables: Vec::new(),
+            extra: Vec::new(),
+            ram_pages: 0,
+            max_pages: 0,
+            max_gfn: 0,
+            control: false,
         }
     }
 
@@ -54,69 +138,60 @@ impl GuestMemory {
         self.npt.root()
     }
 
+    /// Pages of RAM the domain has (Xen's `tot_pages`).
+    pub fn ram_pages(&self) -> u64 {
+        self.ram_pages
+    }
+
     pub fn ram_bytes(&self) -> u64 {
-        self.ram_bytes
+        self.ram_pages * PAGE
     }
 
-    /// Backs guest-physical [start, end) with fresh RAM *not yet zeroed*:
-    /// the caller must zero the returned (machine address, length) blocks
-    /// (through `mm::scrub`) before the guest runs.
-    pub fn populate_unzeroed(
-        &mut self,
-        start: u64,
-        end: u64,
-    ) -> Result<Vec<(u64, usize)>, MemoryError> {
-        let mut blocks = Vec::new();
-        let mut gpa = start;
-        while gpa < end {
-            let big = 1u64 << (BIG_ORDER + 12);
-            let order = if gpa.is_multiple_of(big) && end - gpa >= big {
-                BIG_ORDER
-            } else {
-                0
-            };
-            let pa = frames::alloc(order).map_err(|_| MemoryError::OutOfMemory)?;
-            self.owned.push((pa, order));
-            blocks.push((pa, (PAGE << order) as usize));
-            if order == BIG_ORDER {
-                self.map_2m(gpa, pa)?;
-            } else {
-                self.map(gpa, pa, Access::ReadWrite)?;
-            }
-            gpa += PAGE << order;
-            self.ram_bytes += PAGE << order;
+    /// Most RAM pages the domain may have (Xen's `max_pages`).
+    pub fn max_pages(&self) -> u64 {
+        self.max_pages
+    }
+
+    pub fn set_max_pages(&mut self, pages: u64) {
+        self.max_pages = pages;
+    }
+
+    /// Highest guest frame that was ever mapped (XENMEM_maximum_gpfn).
+    pub fn max_gfn(&self) -> u64 {
+        self.max_gfn
+    }
+
+    fn note_gfn(&mut self, gfn: u64) {
+        self.max_gfn = self.max_gfn.max(gfn);
+    }
+
+    /// Bytes held beyond the guest's RAM: nested page tables and the
+    /// domain's other frames.
+    pub fn overhead_bytes(&self) -> u64 {
+        (self.tables.len() + self.extra.len()) as u64 * PAGE
+    }
+
+    fn check_overhead(&self) -> Result<(), MemoryError> {
+        let limit = if self.control {
+            MAX_OVERHEAD_CONTROL
+        } else {
+            MAX_OVERHEAD
+        };
+        if self.overhead_bytes() > limit {
+            Err(MemoryError::OutOfMemory)
+        } else {
+            Ok(())
         }
-        Ok(blocks)
     }
 
-    /// A zeroed frame owned by the domain but not (yet) mapped anywhere.
-    pub fn alloc_frame(&mut self) -> Result<u64, MemoryError> {
-        if self.overhead_bytes() > MAX_OVERHEAD {
-            return Err(MemoryError::OutOfMemory);
-        }
-        let pa = frames::alloc_zeroed(0).map_err(|_| MemoryError::OutOfMemory)?;
-        self.owned.push((pa, 0));
-        Ok(pa)
-    }
-
-    /// Maps machine page `pa` (which the domain owns) at `gpa`.
-    pub fn map(&mut self, gpa: u64, pa: u64, access: Access) -> Result<(), MemoryError> {
-        if self.overhead_bytes() > MAX_OVERHEAD {
-            return Err(MemoryError::OutOfMemory);
-        }
-        let owned = &mut self.owned;
-        self.npt
-            .map(gpa, pa, access, &mut || table_frame(owned))
-            .map_err(npt_error)
-    }
-
-    /// Maps a 2 MiB block of RAM with one nested-table entry (fewer table
-    /// frames per domain, fewer TLB misses).
-    fn map_2m(&mut self, gpa: u64, pa: u64) -> Result<(), MemoryError> {
-        let owned = &mut self.owned;
-        self.npt
-            .map_2m(gpa, pa, Access::ReadWrite, &mut || table_frame(owned))
-            .map_err(npt_error)
+    /// The page at guest frame `gfn`.
+    pub fn lookup(&self, gfn: u64) -> Option<Page> {
+        let leaf = self.npt.lookup(gfn.checked_mul(PAGE)?)?;
+        Some(Page {
+            pa: leaf.hpa,
+            kind: PageKind::from_tag(leaf.tag),
+            writable: leaf.access == Access::ReadWrite,
+        })
     }
 
     /// Machine address behind guest-physical `gpa`.
@@ -132,12 +207,198 @@ impl GuestMemory {
         }
     }
 
+    /// Whether guest frames [gfn, gfn + count) are all unmapped.
+    pub fn is_hole(&self, gfn: u64, count: u64) -> bool {
+        (gfn..gfn.saturating_add(count)).all(|g| self.lookup(g).is_none())
+    }
+
+    /// Backs 2^`order` guest frames at `gfn` (aligned, all unmapped) with
+    /// fresh zeroed RAM (XENMEM_populate_physmap). Orders above 2 MiB are
+    /// refused: the toolstack then asks again in smaller pieces.
+    pub fn populate(&mut self, gfn: u64, order: u32) -> Result<(), MemoryError> {
+        let count = 1u64 << order;
+        if order > BIG_ORDER || !gfn.is_multiple_of(count) {
+            return Err(MemoryError::BadAddress);
+        }
+        if self.ram_pages + count > self.max_pages {
+            return Err(MemoryError::OverLimit);
+        }
+        if !self.is_hole(gfn, count) {
+            return Err(MemoryError::Busy);
+        }
+        let pa = pages::alloc_for(self.owner, order).ok_or(MemoryError::OutOfMemory)?;
+        crate::mm::machine::zero(pa, (PAGE << order) as usize);
+        self.map_ram(gfn * PAGE, pa, order)
+    }
+
+    /// Maps 2^order fresh RAM frames at `pa` (which the domain holds) at
+    /// guest-physical `gpa`; on failure the frames go back.
+    fn map_ram(&mut self, gpa: u64, pa: u64, order: u32) -> Result<(), MemoryError> {
+        let result = if order == BIG_ORDER {
+            self.map_2m(gpa, pa)
+        } else {
+            (0..1u64 << order).try_for_each(|i| {
+                self.map_tagged(
+                    gpa + i * PAGE,
+                    pa + i * PAGE,
+                    Access::ReadWrite,
+                    PageKind::Ram,
+                )
+            })
+        };
+        match result {
+            Ok(()) => {
+                self.ram_pages += 1 << order;
+                self.note_gfn((gpa >> 12) + (1 << order) - 1);
+                Ok(())
+            }
+            Err(e) => {
+                // Unmap whatever got mapped, then give every frame back.
+                for i in 0..1u64 << order {
+                    let _ = self.npt.unmap(gpa + i * PAGE, &mut || None);
+                    super::release_frame(pa + i * PAGE);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Backs guest-physical [start, end) with fresh RAM *not yet zeroed*:
+    /// the caller must zero the returned (machine address, length) blocks
+    /// (through `mm::scrub`) before the guest runs. For the builder of
+    /// boot-time domains.
+    pub fn populate_unzeroed(
+        &mut self,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(u64, usize)>, MemoryError> {
+        let mut blocks = Vec::new();
+        let mut gpa = start;
+        while gpa < end {
+            let big = 1u64 << (BIG_ORDER + 12);
+            let order = if gpa.is_multiple_of(big) && end - gpa >= big {
+                BIG_ORDER
+            } else {
+                0
+            };
+            let pa = pages::alloc_for(self.owner, order).ok_or(MemoryError::OutOfMemory)?;
+            self.map_ram(gpa, pa, order)?;
+            blocks.push((pa, (PAGE << order) as usize));
+            gpa += PAGE << order;
+        }
+        Ok(blocks)
+    }
+
+    /// Removes the entry at `gfn` and returns it, for the caller to
+    /// [`Page::release`] after flushing the domain's TLBs.
+    pub fn remove(&mut self, gfn: u64) -> Result<Option<Page>, MemoryError> {
+        let gpa = gfn.checked_mul(PAGE).ok_or(MemoryError::BadAddress)?;
+        let tables = &mut self.tables;
+        let leaf = self
+            .npt
+            .unmap(gpa, &mut || table_frame(tables))
+            .map_err(npt_error)?;
+        let Some(leaf) = leaf else {
+            return Ok(None);
+        };
+        let page = Page {
+            pa: leaf.hpa,
+            kind: PageKind::from_tag(leaf.tag),
+            writable: leaf.access == Access::ReadWrite,
+        };
+        if page.kind == PageKind::Ram {
+            self.ram_pages -= 1;
+        }
+        Ok(Some(page))
+    }
+
+    /// Maps `pa` at `gfn` as `kind` (the caller holds the reference a
+    /// foreign or grant entry keeps). Whatever RAM or shared page was there
+    /// is returned for the caller to release; a foreign or grant entry is
+    /// never replaced.
+    pub fn insert(
+        &mut self,
+        gfn: u64,
+        pa: u64,
+        kind: PageKind,
+        writable: bool,
+    ) -> Result<Option<Page>, MemoryError> {
+        if kind == PageKind::Ram {
+            return Err(MemoryError::BadAddress);
+        }
+        self.check_overhead()?;
+        let old = self.lookup(gfn);
+        if old.is_some_and(|p| matches!(p.kind, PageKind::Foreign | PageKind::Grant)) {
+            return Err(MemoryError::Busy);
+        }
+        let gpa = gfn.checked_mul(PAGE).ok_or(MemoryError::BadAddress)?;
+        let access = if writable {
+            Access::ReadWrite
+        } else {
+            Access::ReadOnly
+        };
+        let old = match old {
+            Some(_) => self.remove(gfn)?,
+            None => None,
+        };
+        self.map_tagged(gpa, pa, access, kind)?;
+        self.note_gfn(gfn);
+        Ok(old)
+    }
+
+    /// Moves the RAM page at `from` to the hole at `to` (XENMAPSPACE_gmfn).
+    pub fn relocate_ram(&mut self, from: u64, to: u64) -> Result<(), MemoryError> {
+        match self.lookup(from) {
+            Some(p) if p.kind == PageKind::Ram => {}
+            _ => return Err(MemoryError::BadAddress),
+        }
+        let gpa = to.checked_mul(PAGE).ok_or(MemoryError::BadAddress)?;
+        let page = self.remove(from)?.ok_or(MemoryError::BadAddress)?;
+        if let Err(e) = self.map_tagged(gpa, page.pa, Access::ReadWrite, PageKind::Ram) {
+            // Back where it was (its table exists, so this cannot fail).
+            let _ = self.map_tagged(from * PAGE, page.pa, Access::ReadWrite, PageKind::Ram);
+            self.ram_pages += 1;
+            return Err(e);
+        }
+        self.ram_pages += 1;
+        self.note_gfn(to);
+        Ok(())
+    }
+
+    /// A zeroed frame the domain holds but has not mapped (yet).
+    pub fn alloc_extra(&mut self) -> Result<u64, MemoryError> {
+        self.check_overhead()?;
+        let pa = pages::alloc_zeroed_for(self.owner).ok_or(MemoryError::OutOfMemory)?;
+        self.extra.push(pa);
+        Ok(pa)
+    }
+
+    fn map_tagged(
+        &mut self,
+        gpa: u64,
+        pa: u64,
+        access: Access,
+        kind: PageKind,
+    ) -> Result<(), MemoryError> {
+        let tables = &mut self.tables;
+        self.npt
+            .map(gpa, pa, access, kind as u8, &mut || table_frame(tables))
+            .map_err(npt_error)
+    }
+
+    fn map_2m(&mut self, gpa: u64, pa: u64) -> Result<(), MemoryError> {
+        let tables = &mut self.tables;
+        self.npt
+            .map_2m(gpa, pa, Access::ReadWrite, &mut || table_frame(tables))
+            .map_err(npt_error)
+    }
+
     /// Copies `data` into guest-physical memory at `gpa` (page by page).
     pub fn write(&self, mut gpa: u64, mut data: &[u8]) -> Result<(), MemoryError> {
         while !data.is_empty() {
             let pa = self.translate(gpa).ok_or(MemoryError::BadAddress)?;
             let n = ((PAGE - gpa % PAGE) as usize).min(data.len());
-            // Inside one page of a frame this domain owns.
+            // Inside one page this domain holds a reference on.
             crate::mm::machine::write(pa, &data[..n]);
             data = &data[n..];
             gpa += n as u64;
@@ -169,18 +430,34 @@ impl GuestMemory {
         Some(u32::from_le_bytes(b))
     }
 
-    /// Bytes held beyond the guest's RAM: nested page tables, VMCBs,
-    /// FPU areas, shared_info, console ring, ACPI tables, grant frames.
-    pub fn overhead_bytes(&self) -> u64 {
-        let held: u64 = self.owned.iter().map(|(_, order)| PAGE << order).sum();
-        held.saturating_sub(self.ram_bytes)
+    /// Lets go of everything: the table frames go back at once, and every
+    /// reference the domain held (its frames, the frames its foreign and
+    /// grant entries point at) is dropped; frames others still map stay
+    /// alive until they let go.
+    fn release_all(&mut self) {
+        let mut refs = Vec::new();
+        self.npt.for_each_leaf(&mut |leaf| {
+            if PageKind::from_tag(leaf.tag).holds_reference() {
+                let base = leaf.hpa & !((PAGE << leaf.order) - 1);
+                refs.extend((0..1u64 << leaf.order).map(|i| base + i * PAGE));
+            }
+        });
+        refs.append(&mut self.extra);
+        for t in self.tables.drain(..) {
+            frames::free(t, 0);
+        }
+        self.npt = NestedPageTable::new(0);
+        self.ram_pages = 0;
+        for pa in refs {
+            super::release_frame(pa);
+        }
     }
 }
 
 /// A zeroed frame for a nested page table, held by the domain.
-fn table_frame(owned: &mut Vec<(u64, u32)>) -> Option<u64> {
+fn table_frame(tables: &mut Vec<u64>) -> Option<u64> {
     let frame = frames::alloc_zeroed(0).ok()?;
-    owned.push((frame, 0));
+    tables.push(frame);
     Some(frame)
 }
 
@@ -192,10 +469,8 @@ fn npt_error(e: crate::arch::npt::NptError) -> MemoryError {
 }
 
 impl Drop for GuestMemory {
-    /// Every frame goes back to the allocator.
+    /// Every reference goes back (see `release_all`).
     fn drop(&mut self) {
-        for (pa, order) in self.owned.drain(..) {
-            frames::free(pa, order);
-        }
+        self.release_all();
     }
 }

@@ -49,8 +49,6 @@ pub struct VcpuInner {
     pub arch: ArchVcpu,
     pub lapic: VirtualLapic,
     pub mtrr_def_type: u64,
-    /// The domain's p2m generation this vCPU's TLB reflects.
-    pub npt_seen: u64,
     /// Exits by kind, for the statistics printed when the domain ends.
     pub exit_counts: crate::arch::vcpu::ExitCounts,
 }
@@ -66,8 +64,15 @@ pub struct Vcpu {
     pub timer_deadline: AtomicU64,
     /// Machine address of its 64-byte vcpu_info.
     pub vcpu_info_pa: AtomicU64,
+    /// The guest page holding it once the guest moved it there (a
+    /// reference held on it), 0 while it is in shared_info.
+    pub vcpu_info_page: AtomicU64,
     /// Set while a physical CPU is running it (holds `inner`).
     on_cpu: AtomicBool,
+    /// Set while it is inside the guest (between the TLB check before
+    /// VMRUN and the exit), with the p2m generation its TLB reflects.
+    in_guest: AtomicBool,
+    tlb_seen: AtomicU64,
     /// Time spent running, runnable, blocked, offline (the guest's view).
     pub runstate: super::runstate::RunstateAccount,
     /// SCHEDOP_poll timeout in system time; 0 = none.
@@ -101,7 +106,10 @@ impl Vcpu {
             pcpu: AtomicU32::new(0),
             timer_deadline: AtomicU64::new(0),
             vcpu_info_pa: AtomicU64::new(vcpu_info_pa),
+            vcpu_info_page: AtomicU64::new(0),
             on_cpu: AtomicBool::new(false),
+            in_guest: AtomicBool::new(false),
+            tlb_seen: AtomicU64::new(0),
             runstate: super::runstate::RunstateAccount::new(),
             poll_deadline: AtomicU64::new(0),
             poll_ports: crate::sync::TicketLock::new(alloc::vec::Vec::new()),
@@ -137,6 +145,26 @@ impl Vcpu {
 
     pub fn set_on_cpu(&self, on: bool) {
         self.on_cpu.store(on, Ordering::SeqCst);
+    }
+
+    /// About to enter the guest: returns whether its TLB must be flushed
+    /// first (the domain's p2m generation moved since it last entered).
+    /// Marked in the guest *before* the generation is read, so a flusher
+    /// either sees it in the guest or it sees the flusher's generation.
+    pub fn enter_guest(&self, generation: &AtomicU64) -> bool {
+        self.in_guest.store(true, Ordering::SeqCst);
+        let now = generation.load(Ordering::SeqCst);
+        self.tlb_seen.swap(now, Ordering::SeqCst) != now
+    }
+
+    /// Back from the guest.
+    pub fn leave_guest(&self) {
+        self.in_guest.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether it may still be using translations older than `generation`.
+    pub fn in_guest_with_older(&self, generation: u64) -> bool {
+        self.in_guest.load(Ordering::SeqCst) && self.tlb_seen.load(Ordering::SeqCst) < generation
     }
 
     /// An INIT IPI: the vCPU stops and waits for STARTUP.
@@ -196,4 +224,35 @@ impl Vcpu {
         let pa = self.vcpu_info_pa.load(Ordering::SeqCst);
         crate::mm::machine::atomic_u8(pa).load(Ordering::SeqCst) != 0
     }
+}
+
+/// Creates `count` vCPUs for `dom`, each reset to the PVH entry state
+/// (entry point `entry`, `%ebx` = `start_info`), all down; their VMCBs and
+/// FPU areas are frames of the domain.
+pub fn create_vcpus(
+    dom: &Arc<Domain>,
+    count: u32,
+    entry: u32,
+    start_info: u32,
+) -> Result<(), super::memory::MemoryError> {
+    let mut vcpus = alloc::vec::Vec::new();
+    for i in 0..count {
+        let (vmcb, fpu, root) = {
+            let mut mem = dom.memory.lock();
+            (mem.alloc_extra()?, mem.alloc_extra()?, mem.npt_root())
+        };
+        let mut arch = ArchVcpu::new(vmcb, fpu);
+        arch.reset_pvh(entry, start_info, root);
+        let inner = VcpuInner {
+            arch,
+            lapic: VirtualLapic::new(rxen_guest_layout::apic_id(i)),
+            mtrr_def_type: 0xC06,
+            exit_counts: Default::default(),
+        };
+        let info =
+            dom.shared_info_pa + rxen_xen_abi::vcpu::shared_info::vcpu_info(i).unwrap_or(0) as u64;
+        vcpus.push(Vcpu::new(Arc::downgrade(dom), dom.id, i, inner, info));
+    }
+    dom.set_vcpus(vcpus);
+    Ok(())
 }

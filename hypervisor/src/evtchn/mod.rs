@@ -1,142 +1,24 @@
-//! Event channels, Xen's interrupts: a per-domain table of ports and the
-//! 2-level delivery protocol on the shared_info page (pending and mask
-//! bitmaps) and each vCPU's vcpu_info (selector word, upcall flag).
+//! Event channels, Xen's interrupts: each domain's port table (the
+//! `rxen-event-channel` crate decides the binding rules) and the 2-level
+//! delivery protocol on the shared_info page (pending and mask bitmaps) and
+//! each vCPU's vcpu_info (selector word, upcall flag).
+//!
+//! Operations on two domains (interdomain binds and closes) lock both port
+//! tables, the lower domain id first, so no two CPUs can deadlock; delivery
+//! to the peer happens after both locks are dropped.
 
-use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use rxen_event_channel::{Binding, Port, PortTable};
 use rxen_xen_abi::errno::{self, Errno};
 use rxen_xen_abi::vcpu::shared_info;
 
-use crate::domain::{self as super_domain, Domain};
+use crate::domain::Domain;
 use crate::mm::machine;
+use crate::sync::TicketLockGuard;
 
-/// Ports of the 2-level ABI on 64-bit guests.
-pub const MAX_PORTS: u32 = 4096;
-/// VIRQs a vCPU can bind.
-pub const NR_VIRQS: u32 = 24;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Binding {
-    Free,
-    /// Waiting for `remote` to bind it.
-    Unbound {
-        remote: u16,
-    },
-    Virq {
-        virq: u32,
-    },
-    Ipi,
-    /// Served by rxen itself (the PV console backend).
-    Hypervisor,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Port {
-    binding: Binding,
-    vcpu: u32,
-}
-
-pub struct EventChannels {
-    ports: Vec<Port>,
-}
-
-impl EventChannels {
-    pub fn new() -> Self {
-        // Port 0 is never valid.
-        Self {
-            ports: alloc::vec![Port {
-                binding: Binding::Hypervisor,
-                vcpu: 0
-            }],
-        }
-    }
-
-    fn alloc(&mut self, binding: Binding, vcpu: u32) -> Result<u32, Errno> {
-        if let Some(i) = self
-            .ports
-            .iter()
-            .skip(1)
-            .position(|p| p.binding == Binding::Free)
-        {
-            self.ports[i + 1] = Port { binding, vcpu };
-            return Ok(i as u32 + 1);
-        }
-        if self.ports.len() as u32 >= MAX_PORTS {
-            return Err(errno::ENOSPC);
-        }
-        self.ports.push(Port { binding, vcpu });
-        Ok(self.ports.len() as u32 - 1)
-    }
-
-    pub fn bind_virq(&mut self, virq: u32, vcpu: u32) -> Result<u32, Errno> {
-        if virq >= NR_VIRQS {
-            return Err(errno::EINVAL);
-        }
-        if self.virq_port(vcpu, virq).is_some() {
-            return Err(errno::EEXIST);
-        }
-        self.alloc(Binding::Virq { virq }, vcpu)
-    }
-
-    pub fn bind_ipi(&mut self, vcpu: u32) -> Result<u32, Errno> {
-        self.alloc(Binding::Ipi, vcpu)
-    }
-
-    pub fn alloc_unbound(&mut self, remote: u16) -> Result<u32, Errno> {
-        self.alloc(Binding::Unbound { remote }, 0)
-    }
-
-    /// A port whose other end is rxen (the console).
-    pub fn alloc_hypervisor(&mut self) -> Result<u32, Errno> {
-        self.alloc(Binding::Hypervisor, 0)
-    }
-
-    pub fn binding(&self, port: u32) -> Result<(Binding, u32), Errno> {
-        match self.ports.get(port as usize) {
-            Some(p) if port != 0 && p.binding != Binding::Free => Ok((p.binding, p.vcpu)),
-            _ => Err(errno::EINVAL),
-        }
-    }
-
-    pub fn close(&mut self, port: u32) -> Result<(), Errno> {
-        self.binding(port)?;
-        if self.ports[port as usize].binding == Binding::Hypervisor {
-            return Err(errno::EINVAL);
-        }
-        self.ports[port as usize] = Port {
-            binding: Binding::Free,
-            vcpu: 0,
-        };
-        Ok(())
-    }
-
-    /// Moves notifications of `port` to `vcpu` (unbound ports only, as Xen
-    /// allows for interdomain/unbound; VIRQ and IPI ports stay put).
-    pub fn bind_vcpu(&mut self, port: u32, vcpu: u32) -> Result<(), Errno> {
-        let (binding, _) = self.binding(port)?;
-        match binding {
-            Binding::Unbound { .. } | Binding::Hypervisor => {
-                self.ports[port as usize].vcpu = vcpu;
-                Ok(())
-            }
-            _ => Err(errno::EINVAL),
-        }
-    }
-
-    pub fn virq_port(&self, vcpu: u32, virq: u32) -> Option<u32> {
-        self.ports
-            .iter()
-            .position(|p| p.binding == Binding::Virq { virq } && p.vcpu == vcpu)
-            .map(|i| i as u32)
-    }
-}
-
-impl Default for EventChannels {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+/// Ports a domain may use unless created with a lower limit.
+pub const DEFAULT_MAX_PORTS: u32 = rxen_event_channel::MAX_PORTS_2L;
 
 /// The word and bit of `index` in the bitmap at machine address `base`.
 fn bit(base: u64, index: u32) -> (&'static AtomicU64, u64) {
@@ -153,15 +35,15 @@ impl Domain {
     }
 
     /// Marks `port` pending and, if it is unmasked, raises an upcall on the
-    /// vCPU it is bound to (Xen's 2-level `evtchn_set_pending`). The events
-    /// lock is held throughout, so a domain being destroyed (which takes
-    /// it before freeing its memory) is never written to.
-    pub fn set_pending(&self, port: u32) {
+    /// vCPU it is bound to (Xen's 2-level `evtchn_set_pending`). The port
+    /// lock is held throughout, so a domain being destroyed (which takes it
+    /// before freeing its memory) is never written to.
+    pub fn set_pending(&self, port: Port) {
         let events = self.events.lock();
-        let Ok((_, vcpu)) = events.binding(port) else {
+        let Ok(info) = events.get(port) else {
             return;
         };
-        if self.state() == super_domain::DomainState::Destroyed {
+        if self.is_dying() {
             return;
         }
         let (pending, mask) = bit(self.shared_bits(shared_info::EVTCHN_PENDING), port);
@@ -171,15 +53,15 @@ impl Domain {
         let (masked, mask) = bit(self.shared_bits(shared_info::EVTCHN_MASK), port);
         if masked.load(Ordering::SeqCst) & mask != 0 {
             // Latched until unmasked, but a poller waits even on masked ports.
-            self.wake_vcpu(vcpu);
+            self.wake_vcpu(info.vcpu);
             return;
         }
-        self.raise_upcall(vcpu, port);
+        self.raise_upcall(info.vcpu, port);
     }
 
     /// Steps 3–5 of delivery: selector bit, upcall flag, notify.
-    fn raise_upcall(&self, vcpu: u32, port: u32) {
-        let Some(v) = self.vcpus.get(vcpu as usize) else {
+    fn raise_upcall(&self, vcpu: u32, port: Port) {
+        let Some(v) = self.vcpu(vcpu) else {
             return;
         };
         let info = v.vcpu_info_pa.load(Ordering::SeqCst);
@@ -191,49 +73,203 @@ impl Domain {
     }
 
     fn wake_vcpu(&self, vcpu: u32) {
-        if let Some(v) = self.vcpus.get(vcpu as usize) {
+        if let Some(v) = self.vcpu(vcpu) {
             crate::sched::kick(v);
         }
     }
 
     /// EVTCHNOP_unmask.
-    pub fn unmask(&self, port: u32) -> Result<(), Errno> {
+    pub fn unmask(&self, port: Port) -> Result<(), Errno> {
         let events = self.events.lock();
-        let (_, vcpu) = events.binding(port)?;
+        let info = events.get(port)?;
         let (masked, mask) = bit(self.shared_bits(shared_info::EVTCHN_MASK), port);
         let was = masked.fetch_and(!mask, Ordering::SeqCst);
         let (pending, pmask) = bit(self.shared_bits(shared_info::EVTCHN_PENDING), port);
         if was & mask != 0 && pending.load(Ordering::SeqCst) & pmask != 0 {
-            self.raise_upcall(vcpu, port);
+            self.raise_upcall(info.vcpu, port);
         }
         Ok(())
     }
 
-    /// EVTCHNOP_close. The pending bit goes too, as in Xen: a port that
-    /// is bound again must not fire for an event sent to its last use
-    /// (Linux's spinlock kicker treats any delivery as a bug).
-    pub fn close_port(&self, port: u32) -> Result<(), Errno> {
-        let mut events = self.events.lock();
-        events.close(port)?;
+    /// Clears `port`'s pending bit, as Xen does when a port is freed: a port
+    /// bound again must not fire for an event sent to its last use (Linux's
+    /// spinlock kicker treats any delivery as a bug).
+    fn clear_pending(&self, port: Port) {
         let (pending, mask) = bit(self.shared_bits(shared_info::EVTCHN_PENDING), port);
         pending.fetch_and(!mask, Ordering::SeqCst);
-        Ok(())
     }
 
     /// Whether `port` is pending (SCHEDOP_poll checks this, masked or not).
-    pub fn is_pending(&self, port: u32) -> bool {
-        if port >= MAX_PORTS {
+    pub fn is_pending(&self, port: Port) -> bool {
+        if port >= rxen_event_channel::MAX_PORTS_2L {
             return false;
         }
         let (pending, mask) = bit(self.shared_bits(shared_info::EVTCHN_PENDING), port);
         pending.load(Ordering::SeqCst) & mask != 0
     }
 
-    /// Sends VIRQ `virq` to `vcpu` if the guest bound it.
+    /// Sends per-vCPU VIRQ `virq` to `vcpu` if the guest bound it.
     pub fn send_virq(&self, vcpu: u32, virq: u32) {
-        let port = self.events.lock().virq_port(vcpu, virq);
+        let port = self.events.lock().virq_port(virq, vcpu);
         if let Some(port) = port {
             self.set_pending(port);
+        }
+    }
+
+    /// Sends global VIRQ `virq` (DOM_EXC, CONSOLE, ...) wherever it is bound.
+    pub fn send_global_virq(&self, virq: u32) {
+        let port = self.events.lock().global_virq_port(virq);
+        if let Some((port, _)) = port {
+            self.set_pending(port);
+        }
+    }
+}
+
+/// Both port tables, locked lower domain id first (one lock for a loopback).
+enum Pair<'a> {
+    Same(TicketLockGuard<'a, PortTable>),
+    Two {
+        local: TicketLockGuard<'a, PortTable>,
+        remote: TicketLockGuard<'a, PortTable>,
+    },
+}
+
+fn lock_pair<'a>(local: &'a Domain, remote: &'a Domain) -> Pair<'a> {
+    if local.id == remote.id {
+        return Pair::Same(local.events.lock());
+    }
+    if local.id < remote.id {
+        let l = local.events.lock();
+        let r = remote.events.lock();
+        Pair::Two {
+            local: l,
+            remote: r,
+        }
+    } else {
+        let r = remote.events.lock();
+        let l = local.events.lock();
+        Pair::Two {
+            local: l,
+            remote: r,
+        }
+    }
+}
+
+/// EVTCHNOP_bind_interdomain: connects a new port of `local` to `remote`'s
+/// unbound `remote_port` (which must be reserved for `local`). The new
+/// port is marked pending at once, as Xen does ("we may have lost
+/// notifications").
+pub fn bind_interdomain(local: &Domain, remote: &Domain, remote_port: Port) -> Result<Port, Errno> {
+    if remote.is_dying() {
+        return Err(errno::ESRCH);
+    }
+    let port = match lock_pair(local, remote) {
+        Pair::Same(mut t) => {
+            t.check_bindable(remote_port, local.id)?;
+            let port = t.alloc_interdomain(local.id, remote_port)?;
+            t.connect(remote_port, local.id, port);
+            port
+        }
+        Pair::Two {
+            local: mut l,
+            remote: mut r,
+        } => {
+            r.check_bindable(remote_port, local.id)?;
+            let port = l.alloc_interdomain(remote.id, remote_port)?;
+            r.connect(remote_port, local.id, port);
+            port
+        }
+    };
+    local.clear_pending(port);
+    local.set_pending(port);
+    Ok(port)
+}
+
+/// EVTCHNOP_send on `port` of `dom`.
+pub fn send(dom: &Domain, port: Port) -> Result<(), Errno> {
+    let info = dom.events.lock().get(port)?;
+    match info.binding {
+        Binding::Hypervisor => {
+            if let Some(console) = &dom.console {
+                console.drain(dom.id);
+            }
+            Ok(())
+        }
+        Binding::Ipi => {
+            dom.set_pending(port);
+            Ok(())
+        }
+        Binding::Interdomain {
+            dom: peer,
+            port: peer_port,
+        } => {
+            let target = if peer == dom.id {
+                None
+            } else {
+                crate::domain::get(peer)
+            };
+            match target {
+                Some(d) => d.set_pending(peer_port),
+                None if peer == dom.id => dom.set_pending(peer_port),
+                None => {}
+            }
+            Ok(())
+        }
+        // Xen drops notifications on unbound ports silently.
+        Binding::Unbound { .. } => Ok(()),
+        Binding::Virq(_) | Binding::Free => Err(errno::EINVAL),
+    }
+}
+
+/// EVTCHNOP_close: frees `port`; the peer of an interdomain port becomes
+/// unbound again (reserved for `dom`) without being told.
+pub fn close(dom: &Domain, port: Port) -> Result<(), Errno> {
+    let binding = dom.events.lock().get(port)?.binding;
+    if let Binding::Interdomain {
+        dom: peer,
+        port: peer_port,
+    } = binding
+    {
+        let peer_dom = crate::domain::get(peer);
+        let peer_ref: &Domain = peer_dom.as_deref().unwrap_or(dom);
+        match lock_pair(dom, peer_ref) {
+            Pair::Same(mut t) => {
+                t.close(port)?;
+                if peer == dom.id {
+                    t.disconnect(peer_port, dom.id, port);
+                }
+            }
+            Pair::Two {
+                mut local,
+                mut remote,
+            } => {
+                local.close(port)?;
+                remote.disconnect(peer_port, dom.id, port);
+            }
+        };
+    } else {
+        dom.events.lock().close(port)?;
+    }
+    dom.clear_pending(port);
+    Ok(())
+}
+
+/// A dying domain's ports all close; its peers' ends become unbound.
+pub fn teardown(dom: &Domain) {
+    let peers = dom.events.lock().close_all();
+    for (peer, peer_port) in peers {
+        if peer == dom.id {
+            continue;
+        }
+        if let Some(p) = crate::domain::get(peer) {
+            let mut t = p.events.lock();
+            if let Ok(info) = t.get(peer_port) {
+                if let Binding::Interdomain { dom: d, port } = info.binding {
+                    if d == dom.id {
+                        t.disconnect(peer_port, dom.id, port);
+                    }
+                }
+            }
         }
     }
 }

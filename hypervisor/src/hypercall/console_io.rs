@@ -1,6 +1,7 @@
-//! console_io: the guest's early console (`earlyprintk=xen`, panics before
-//! hvc0 exists). Xen allows writes only from dom0 in release builds; rxen
-//! takes them from every domain into its `(dN)` log. There is no input.
+//! console_io: the control domain's console (its hvc0 writes and reads the
+//! hypervisor's serial line), and every other domain's early console
+//! (`earlyprintk=xen`, panics before hvc0 exists), which goes into rxen's
+//! log as `(dN)` lines. Only the control domain may read input.
 
 use rxen_xen_abi::console::{CONSOLEIO_READ, CONSOLEIO_WRITE};
 use rxen_xen_abi::errno;
@@ -8,6 +9,8 @@ use rxen_xen_abi::errno;
 use super::{err, ok, Call, Outcome};
 
 const MAX_WRITE: u64 = 4096;
+/// Xen refuses reads larger than this (INT_MAX).
+const MAX_READ: u64 = i32::MAX as u64;
 
 pub fn call(call: &mut Call) -> Outcome {
     let [cmd, count, buf, ..] = call.args;
@@ -18,10 +21,23 @@ pub fn call(call: &mut Call) -> Outcome {
             if let Err(e) = call.read_bytes(buf, &mut bytes) {
                 return err(e);
             }
-            call.dom.console.write_bytes(call.dom.id, &bytes);
+            crate::console::guest_output(call.dom, &bytes);
             ok(0)
         }
-        CONSOLEIO_READ => ok(0),
+        CONSOLEIO_READ => {
+            if count > MAX_READ {
+                return err(errno::E2BIG);
+            }
+            if crate::policy::console_read(call.dom).is_err() {
+                // Nothing to read for a domU (Xen: -EPERM in release builds).
+                return err(errno::EPERM);
+            }
+            let bytes = crate::console::control::read(count.min(4096) as usize);
+            match call.write_bytes(buf, &bytes) {
+                Ok(()) => ok(bytes.len() as u64),
+                Err(e) => err(e),
+            }
+        }
         _ => err(errno::EINVAL),
     }
 }

@@ -1,11 +1,14 @@
-//! event_channel_op: binding VIRQs and IPIs, sending, unmasking, closing.
-//! The FIFO ABI is not offered (Linux then uses the 2-level one).
+//! event_channel_op: binding VIRQs, IPIs and other domains' ports,
+//! sending, unmasking, closing, status. The FIFO ABI is not offered (Linux
+//! then uses the 2-level one).
 
+use rxen_event_channel::is_per_vcpu_virq;
 use rxen_xen_abi::errno::{self, Errno};
 use rxen_xen_abi::evtchn::*;
+use rxen_xen_abi::memory::DOMID_SELF;
 
 use super::{err, ok, Call, Outcome};
-use crate::evtchn::Binding;
+use crate::evtchn;
 
 pub fn call(call: &mut Call) -> Outcome {
     let [cmd, arg, ..] = call.args;
@@ -13,104 +16,87 @@ pub fn call(call: &mut Call) -> Outcome {
         EVTCHNOP_BIND_VIRQ => bind_virq(call, arg),
         EVTCHNOP_BIND_IPI => bind_ipi(call, arg),
         EVTCHNOP_ALLOC_UNBOUND => alloc_unbound(call, arg),
-        EVTCHNOP_SEND => send(call, arg),
-        EVTCHNOP_UNMASK => {
-            let p: EvtchnPortArg = match call.read(arg) {
-                Ok(p) => p,
-                Err(e) => return err(e),
-            };
-            call.dom.unmask(p.port).map(|()| 0)
-        }
-        EVTCHNOP_CLOSE => {
-            let p: EvtchnPortArg = match call.read(arg) {
-                Ok(p) => p,
-                Err(e) => return err(e),
-            };
-            call.dom.close_port(p.port).map(|()| 0)
-        }
+        EVTCHNOP_BIND_INTERDOMAIN => bind_interdomain(call, arg),
+        EVTCHNOP_SEND => port_arg(call, arg).and_then(|p| evtchn::send(call.dom, p)),
+        EVTCHNOP_UNMASK => port_arg(call, arg).and_then(|p| call.dom.unmask(p)),
+        EVTCHNOP_CLOSE => port_arg(call, arg).and_then(|p| evtchn::close(call.dom, p)),
         EVTCHNOP_STATUS => status(call, arg),
-        EVTCHNOP_BIND_VCPU => {
-            let b: EvtchnBindVcpu = match call.read(arg) {
-                Ok(b) => b,
-                Err(e) => return err(e),
-            };
-            if b.vcpu as usize >= call.dom.vcpus.len() {
-                return err(errno::ENOENT);
-            }
-            call.dom.events.lock().bind_vcpu(b.port, b.vcpu).map(|()| 0)
-        }
-        // No other domain offers ports yet (no control domain).
-        EVTCHNOP_BIND_INTERDOMAIN => Err(errno::EINVAL),
+        EVTCHNOP_BIND_VCPU => bind_vcpu(call, arg),
+        // No physical IRQs (no devices), no FIFO ABI.
+        EVTCHNOP_BIND_PIRQ => Err(errno::EPERM),
         _ => Err(errno::ENOSYS),
     };
     match result {
-        Ok(v) => ok(v),
+        Ok(()) => ok(0),
         Err(e) => err(e),
     }
 }
 
-fn bind_virq(call: &mut Call, arg: u64) -> Result<u64, Errno> {
+fn port_arg(call: &mut Call, arg: u64) -> Result<u32, Errno> {
+    call.read::<EvtchnPortArg>(arg).map(|p| p.port)
+}
+
+fn nr_vcpus(call: &Call) -> u32 {
+    call.dom.vcpus().len() as u32
+}
+
+fn bind_virq(call: &mut Call, arg: u64) -> Result<(), Errno> {
     let mut b: EvtchnBindVirq = call.read(arg)?;
-    if b.vcpu as usize >= call.dom.vcpus.len() {
-        return Err(errno::ENOENT);
+    if b.virq < NR_VIRQS && !is_per_vcpu_virq(b.virq) && !call.dom.is_control() {
+        // Global VIRQs go to their handler, the control domain.
+        return Err(errno::EBUSY);
     }
-    b.port = call.dom.events.lock().bind_virq(b.virq, b.vcpu)?;
-    call.write(arg, &b)?;
-    Ok(0)
+    b.port = call
+        .dom
+        .events
+        .lock()
+        .bind_virq(b.virq, b.vcpu, nr_vcpus(call))?;
+    call.write(arg, &b)
 }
 
-fn bind_ipi(call: &mut Call, arg: u64) -> Result<u64, Errno> {
+fn bind_ipi(call: &mut Call, arg: u64) -> Result<(), Errno> {
     let mut b: EvtchnBindIpi = call.read(arg)?;
-    if b.vcpu as usize >= call.dom.vcpus.len() {
-        return Err(errno::ENOENT);
-    }
-    b.port = call.dom.events.lock().bind_ipi(b.vcpu)?;
-    call.write(arg, &b)?;
-    Ok(0)
+    b.port = call.dom.events.lock().bind_ipi(b.vcpu, nr_vcpus(call))?;
+    call.write(arg, &b)
 }
 
-fn alloc_unbound(call: &mut Call, arg: u64) -> Result<u64, Errno> {
+fn bind_vcpu(call: &mut Call, arg: u64) -> Result<(), Errno> {
+    let b: EvtchnBindVcpu = call.read(arg)?;
+    call.dom
+        .events
+        .lock()
+        .bind_vcpu(b.port, b.vcpu, nr_vcpus(call))
+}
+
+/// A port in `dom` (the caller, or a domain the control domain sets up)
+/// that `remote_dom` may bind; DOMID_SELF as remote means the caller.
+fn alloc_unbound(call: &mut Call, arg: u64) -> Result<(), Errno> {
     let mut a: EvtchnAllocUnbound = call.read(arg)?;
-    call.check_self(a.dom)?;
-    let remote = if a.remote_dom == rxen_xen_abi::memory::DOMID_SELF {
+    let owner = call.target(a.dom)?;
+    let remote = if a.remote_dom == DOMID_SELF {
         call.dom.id
     } else {
         a.remote_dom
     };
-    a.port = call.dom.events.lock().alloc_unbound(remote)?;
-    call.write(arg, &a)?;
-    Ok(0)
+    a.port = owner.events.lock().alloc_unbound(remote)?;
+    call.write(arg, &a)
 }
 
-fn send(call: &mut Call, arg: u64) -> Result<u64, Errno> {
-    let p: EvtchnPortArg = call.read(arg)?;
-    let (binding, _) = call.dom.events.lock().binding(p.port)?;
-    match binding {
-        Binding::Hypervisor => {
-            call.dom.console.drain(call.dom.id);
-            Ok(0)
-        }
-        Binding::Ipi => {
-            call.dom.set_pending(p.port);
-            Ok(0)
-        }
-        // Xen drops notifications on unbound ports silently.
-        Binding::Unbound { .. } => Ok(0),
-        Binding::Virq { .. } | Binding::Free => Err(errno::EINVAL),
-    }
-}
-
-fn status(call: &mut Call, arg: u64) -> Result<u64, Errno> {
-    let mut s: EvtchnStatus = call.read(arg)?;
-    call.check_self(s.dom)?;
-    let state = match call.dom.events.lock().binding(s.port) {
-        Ok((Binding::Virq { virq }, vcpu)) => (EvtchnState::Virq(virq), vcpu),
-        Ok((Binding::Ipi, vcpu)) => (EvtchnState::Ipi, vcpu),
-        Ok((Binding::Unbound { remote }, vcpu)) => (EvtchnState::Unbound { dom: remote }, vcpu),
-        Ok((Binding::Hypervisor, vcpu)) => (EvtchnState::Unbound { dom: 0 }, vcpu),
-        Ok((Binding::Free, _)) | Err(_) => (EvtchnState::Closed, 0),
+fn bind_interdomain(call: &mut Call, arg: u64) -> Result<(), Errno> {
+    let mut b: EvtchnBindInterdomain = call.read(arg)?;
+    let remote = if b.remote_dom == DOMID_SELF || b.remote_dom == call.dom.id {
+        call.dom.clone()
+    } else {
+        crate::domain::get(b.remote_dom).ok_or(errno::ESRCH)?
     };
-    s.set(state.1, state.0);
-    call.write(arg, &s)?;
-    Ok(0)
+    b.local_port = evtchn::bind_interdomain(call.dom, &remote, b.remote_port)?;
+    call.write(arg, &b)
+}
+
+fn status(call: &mut Call, arg: u64) -> Result<(), Errno> {
+    let mut s: EvtchnStatus = call.read(arg)?;
+    let owner = call.target(s.dom)?;
+    let (state, vcpu) = owner.events.lock().status(s.port)?;
+    s.set(vcpu, state);
+    call.write(arg, &s)
 }

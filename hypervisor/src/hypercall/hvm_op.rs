@@ -1,5 +1,6 @@
 //! hvm_op: HVM parameters (event callback vector, console and xenstore
-//! rings).
+//! rings), of the caller or, for the control domain, of the domains it
+//! builds.
 
 use core::sync::atomic::Ordering;
 
@@ -32,8 +33,13 @@ fn index(param: &XenHvmParam) -> Result<usize, Errno> {
 
 fn set_param(call: &mut Call, arg: u64) -> Result<u64, Errno> {
     let param: XenHvmParam = call.read(arg)?;
-    call.check_self(param.domid)?;
+    let target = call.target(param.domid)?;
     let i = index(&param)?;
+    if target.id != call.dom.id {
+        // The toolstack setting up a new domain: any parameter.
+        target.params.lock()[i] = param.value;
+        return Ok(0);
+    }
     match param.index {
         HVM_PARAM_CALLBACK_IRQ => {
             let vector = match callback_via(param.value) {
@@ -60,9 +66,9 @@ fn set_param(call: &mut Call, arg: u64) -> Result<u64, Errno> {
 
 fn get_param(call: &mut Call, arg: u64) -> Result<u64, Errno> {
     let mut param: XenHvmParam = call.read(arg)?;
-    call.check_self(param.domid)?;
+    let target = call.target(param.domid)?;
     let i = index(&param)?;
-    param.value = call.dom.params.lock()[i];
+    param.value = target.params.lock()[i];
     call.write(arg, &param)?;
     Ok(0)
 }

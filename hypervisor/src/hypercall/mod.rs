@@ -4,11 +4,15 @@
 //! value a guest passes can stop the hypervisor.
 
 mod console_io;
+mod cpu_policy;
+mod domctl;
 mod event_channel_op;
 mod grant_table_op;
 mod hvm_op;
 mod memory_op;
+mod platform_op;
 mod sched_op;
+mod sysctl;
 pub mod time;
 mod vcpu_op;
 mod xen_version;
@@ -23,6 +27,7 @@ use crate::arch::vcpu::Reg;
 use crate::domain::vcpu::{Vcpu, VcpuInner};
 use crate::domain::{guest_access, Domain};
 use crate::sched::run::Next;
+use rxen_xen_abi::memory::{DOMID_FIRST_RESERVED, DOMID_SELF};
 
 /// One hypercall in progress: who made it and with what arguments.
 pub struct Call<'a> {
@@ -65,16 +70,43 @@ impl Call<'_> {
         guest_access::write(&mem, self.inner.arch.paging(), gva, data)
     }
 
-    /// `domid` must name the caller (DOMID_SELF or its own id).
-    pub fn check_self(&self, domid: u16) -> Result<(), Errno> {
-        if domid == rxen_xen_abi::memory::DOMID_SELF || domid == self.dom.id {
-            Ok(())
-        } else if domid >= rxen_xen_abi::memory::DOMID_FIRST_RESERVED {
-            Err(errno::EINVAL)
-        } else {
-            // A domU may not act on other domains.
-            Err(errno::EPERM)
+    /// Copies `count` elements of `T` in from the guest array at `gva`.
+    pub fn read_array<T: FromBytes + IntoBytes + Clone>(
+        &self,
+        gva: u64,
+        count: usize,
+    ) -> Result<alloc::vec::Vec<T>, Errno> {
+        let size = core::mem::size_of::<T>();
+        let mut bytes = alloc::vec![0u8; count.checked_mul(size).ok_or(errno::EINVAL)?];
+        self.read_bytes(gva, &mut bytes)?;
+        Ok(bytes
+            .chunks_exact(size)
+            .map(|c| T::read_from_bytes(c).expect("chunk has the size of T"))
+            .collect())
+    }
+
+    /// Copies `items` out to the guest array at `gva`.
+    pub fn write_array<T: IntoBytes + Immutable>(
+        &self,
+        gva: u64,
+        items: &[T],
+    ) -> Result<(), Errno> {
+        self.write_bytes(gva, items.as_bytes())
+    }
+
+    /// The domain `domid` names (DOMID_SELF: the caller), if the caller may
+    /// act on it (XSM_TARGET): -ESRCH if there is none, -EPERM if it is
+    /// another domain and the caller is not the control domain.
+    pub fn target(&self, domid: u16) -> Result<Arc<Domain>, Errno> {
+        if domid == DOMID_SELF || domid == self.dom.id {
+            return Ok(self.dom.clone());
         }
+        if domid >= DOMID_FIRST_RESERVED {
+            return Err(errno::ESRCH);
+        }
+        let target = crate::domain::get(domid).ok_or(errno::ESRCH)?;
+        crate::policy::may_target(self.dom, &target)?;
+        Ok(target)
     }
 }
 
@@ -99,33 +131,103 @@ pub fn dispatch(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner) -> N
         inner,
         args,
     };
-    let (result, next) = match number {
-        nr::XEN_VERSION => xen_version::call(&mut call),
-        nr::MEMORY_OP => memory_op::call(&mut call),
-        nr::HVM_OP => hvm_op::call(&mut call),
-        nr::VCPU_OP => vcpu_op::call(&mut call),
-        nr::EVENT_CHANNEL_OP => event_channel_op::call(&mut call),
-        nr::SCHED_OP => sched_op::call(&mut call),
-        nr::GRANT_TABLE_OP => grant_table_op::call(&mut call),
-        nr::CONSOLE_IO => console_io::call(&mut call),
-        nr::SET_TIMER_OP => vcpu_op::set_timer_op(&mut call),
-        nr::VM_ASSIST => vm_assist(&mut call),
-        _ => {
-            log::debug!(
-                "d{}: hypercall {} ({}) not implemented",
-                dom.id,
-                number,
-                nr::name(number)
-            );
-            err(errno::ENOSYS)
-        }
-    };
+    let (result, next) = family(&mut call, number);
+    if result == Err(errno::ERESTART) {
+        // A continuation, as Xen makes them: the guest executes the same
+        // hypercall again (its arguments are still in its registers).
+        call.inner.arch.rewind_hypercall();
+        return next;
+    }
     let rax = match result {
         Ok(v) => v,
         Err(e) => e.to_rax(),
     };
     call.inner.arch.set_reg(Reg::Rax, rax);
     next
+}
+
+/// One hypercall, by number, to its family.
+fn family(call: &mut Call, number: u64) -> Outcome {
+    match number {
+        nr::XEN_VERSION => xen_version::call(call),
+        nr::MEMORY_OP => memory_op::call(call),
+        nr::HVM_OP => hvm_op::call(call),
+        nr::VCPU_OP => vcpu_op::call(call),
+        nr::EVENT_CHANNEL_OP => event_channel_op::call(call),
+        nr::SCHED_OP => sched_op::call(call),
+        nr::GRANT_TABLE_OP => grant_table_op::call(call),
+        nr::CONSOLE_IO => console_io::call(call),
+        nr::DOMCTL => domctl::call(call),
+        nr::SYSCTL => sysctl::call(call),
+        nr::PLATFORM_OP => platform_op::call(call),
+        nr::SET_TIMER_OP => vcpu_op::set_timer_op(call),
+        nr::VM_ASSIST => vm_assist(call),
+        nr::MULTICALL => multicall(call),
+        _ => {
+            log::debug!(
+                "d{}: hypercall {} ({}) not implemented",
+                call.dom.id,
+                number,
+                nr::name(number)
+            );
+            err(errno::ENOSYS)
+        }
+    }
+}
+
+/// One entry of a multicall list (`struct multicall_entry`, x86_64).
+#[derive(
+    Clone,
+    Copy,
+    zerocopy::FromBytes,
+    zerocopy::IntoBytes,
+    zerocopy::Immutable,
+    zerocopy::KnownLayout,
+)]
+#[repr(C)]
+struct MulticallEntry {
+    op: u64,
+    result: u64,
+    args: [u64; 6],
+}
+
+/// Entries one multicall may carry.
+const MAX_MULTICALL: u64 = 1024;
+
+/// multicall: each entry's hypercall in turn, its result in the entry
+/// (libxc issues memory_op this way, to get a 64-bit result back). A call
+/// that stops the vCPU (a shutdown, a block) ends the list there.
+fn multicall(call: &mut Call) -> Outcome {
+    let [list, count, ..] = call.args;
+    if count > MAX_MULTICALL {
+        return err(errno::EINVAL);
+    }
+    let outer = call.args;
+    for i in 0..count {
+        let at = list.wrapping_add(i * core::mem::size_of::<MulticallEntry>() as u64);
+        let mut entry: MulticallEntry = match call.read(at) {
+            Ok(e) => e,
+            Err(e) => return err(e),
+        };
+        call.args = entry.args;
+        let (result, next) = if entry.op == nr::MULTICALL {
+            err(errno::EINVAL)
+        } else {
+            family(call, entry.op)
+        };
+        call.args = outer;
+        entry.result = match result {
+            Ok(v) => v,
+            Err(e) => e.to_rax(),
+        };
+        if let Err(e) = call.write(at, &entry) {
+            return err(e);
+        }
+        if next != Next::Continue {
+            return (Ok(0), next);
+        }
+    }
+    ok(0)
 }
 
 /// vm_assist: only the runstate update flag (type 5) means anything to an

@@ -16,7 +16,9 @@ pub fn call(call: &mut Call) -> Outcome {
     let [cmd, arg, ..] = call.args;
     match cmd {
         SCHEDOP_YIELD => {
-            call.dom.console.drain(call.dom.id);
+            if let Some(console) = &call.dom.console {
+                console.drain(call.dom.id);
+            }
             (Ok(0), Next::Yield)
         }
         SCHEDOP_BLOCK => {
@@ -41,7 +43,7 @@ pub fn call(call: &mut Call) -> Outcome {
         }
         SCHEDOP_SHUTDOWN_CODE => ok(0),
         SCHEDOP_POLL => poll(call, arg),
-        SCHEDOP_REMOTE_SHUTDOWN => err(errno::EPERM),
+        SCHEDOP_REMOTE_SHUTDOWN => remote_shutdown(call, arg),
         _ => err(errno::ENOSYS),
     }
 }
@@ -73,4 +75,28 @@ fn poll(call: &mut Call, arg: u64) -> Outcome {
     call.vcpu.poll_deadline.store(req.timeout, Ordering::SeqCst);
     *call.vcpu.poll_ports.lock() = ports;
     (Ok(0), Next::Block)
+}
+
+/// SCHEDOP_remote_shutdown: the control domain shuts another down (xl's
+/// fallback for guests that ignore the xenstore request).
+fn remote_shutdown(call: &mut Call, arg: u64) -> Outcome {
+    let req: SchedRemoteShutdown = match call.read(arg) {
+        Ok(r) => r,
+        Err(e) => return err(e),
+    };
+    let target = match call.target(req.domain_id) {
+        Ok(t) => t,
+        Err(e) => return err(e),
+    };
+    if let Err(e) = crate::policy::privileged(call.dom) {
+        return err(e);
+    }
+    let Some(reason) = ShutdownReason::from_u32(req.reason) else {
+        return err(errno::EINVAL);
+    };
+    target.shutdown(reason);
+    if target.id == call.dom.id {
+        return (Ok(0), Next::Stop);
+    }
+    ok(0)
 }

@@ -15,7 +15,11 @@ use crate::time;
 
 pub fn call(call: &mut Call) -> Outcome {
     let [cmd, vcpu_id, arg, ..] = call.args;
-    let Some(target) = call.dom.vcpus.get(vcpu_id as usize).cloned() else {
+    let Some(target) = u32::try_from(vcpu_id)
+        .ok()
+        .and_then(|i| call.dom.vcpu(i))
+        .cloned()
+    else {
         return err(errno::ENOENT);
     };
     let result = match cmd {
@@ -52,13 +56,14 @@ fn register_vcpu_info(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, E
     if offset + 64 > PAGE || offset % 8 != 0 {
         return Err(errno::EINVAL);
     }
-    let gpa = req.mfn.checked_mul(PAGE).ok_or(errno::EINVAL)?;
-    let pa = call
-        .dom
-        .memory
-        .lock()
-        .translate_writable(gpa)
-        .ok_or(errno::EINVAL)?;
+    let pa = {
+        let memory = call.dom.memory.lock();
+        let page = memory.lookup(req.mfn).ok_or(errno::EINVAL)?;
+        if page.kind != crate::domain::memory::PageKind::Ram || !page.writable {
+            return Err(errno::EINVAL);
+        }
+        page.pa
+    };
     let new = pa + offset;
     let old = target.vcpu_info_pa.load(Ordering::SeqCst);
     if old == new {
@@ -67,9 +72,16 @@ fn register_vcpu_info(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, E
     if old != call.dom.shared_info_pa + shared_info::vcpu_info(target.id).unwrap_or(0) as u64 {
         return Err(errno::EBUSY); // already moved once
     }
-    // Both are 64-byte vcpu_info slots in frames the domain owns.
+    // rxen writes the vcpu_info by machine address from now on: the page
+    // stays alive (a reference held, as Xen holds one) whatever the guest
+    // later does with it, until the domain goes.
+    if !crate::mm::pages::get(pa, call.dom.id) {
+        return Err(errno::EINVAL);
+    }
+    // Both are 64-byte vcpu_info slots in frames the domain holds.
     machine::copy(old, new, 64);
     target.vcpu_info_pa.store(new, Ordering::SeqCst);
+    target.vcpu_info_page.store(pa, Ordering::SeqCst);
     // As Xen: every selector bit and the upcall flag set (a harmless
     // spurious upcall that makes the guest look at its ports).
     machine::atomic_u64(new + 8).store(u64::MAX, Ordering::SeqCst);

@@ -54,6 +54,22 @@ pub fn alloc_zeroed(order: u32) -> Result<u64, AllocError> {
     Ok(pa)
 }
 
+/// 2^order contiguous frames, each freeable on its own with `free(.., 0)`.
+pub fn alloc_split(order: u32) -> Option<u64> {
+    let mut frames = FRAMES.lock();
+    let allocator = frames.as_mut()?;
+    let frame = allocator.alloc(order).ok()?;
+    allocator
+        .split(frame, order)
+        .expect("a block just allocated with this order splits");
+    Some(frame.addr())
+}
+
+/// One past the highest frame number the allocator manages.
+pub fn max_frame() -> u64 {
+    FRAMES.lock().as_ref().map_or(0, |a| a.max_frame())
+}
+
 pub fn free(pa: u64, order: u32) {
     let mut frames = FRAMES.lock();
     if let Some(allocator) = frames.as_mut() {

@@ -58,3 +58,18 @@ pub fn read_only(pa: u64, len: usize) -> &'static [u8] {
     // never written after boot; the direct map covers them.
     unsafe { core::slice::from_raw_parts(phys_to_virt(pa), len) }
 }
+
+/// Zeroes `len` bytes at machine address `pa`.
+pub fn zero(pa: u64, len: usize) {
+    // SAFETY: as write: the caller's frames, direct-mapped.
+    unsafe { crate::arch::paging::zero_phys(pa, len) };
+}
+
+/// A zeroed array of `len` atomics at `pa`, for the hypervisor's own
+/// bookkeeping (frames taken from the allocator for good).
+pub fn zeroed_u32_array(pa: u64, len: usize) -> &'static [AtomicU32] {
+    zero(pa, len * 4);
+    // SAFETY: the frames at `pa` were allocated for this table alone and are
+    // never freed; zeroed atomics are valid values; page alignment suits u32.
+    unsafe { core::slice::from_raw_parts(phys_to_virt(pa) as *const AtomicU32, len) }
+}

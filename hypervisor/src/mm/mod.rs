@@ -1,9 +1,11 @@
 //! Memory: the firmware map becomes the frame allocator's free list, the
 //! hypervisor's own page tables are built, and a kernel heap is set up.
 
+pub mod claims;
 pub mod frames;
 pub mod heap;
 pub mod machine;
+pub mod pages;
 pub mod scrub;
 
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +26,8 @@ const IDENTITY_LIMIT: u64 = 4 << 30;
 
 /// Bytes taken before the allocator existed (its metadata, first tables).
 static EARLY_BYTES: AtomicU64 = AtomicU64::new(0);
+/// Usable RAM at boot, in frames (see [`ram_frames`]).
+static RAM_FRAMES: AtomicU64 = AtomicU64::new(0);
 
 /// Hands frames out of one free range during early boot, before the
 /// frame allocator exists.
@@ -95,8 +99,10 @@ pub fn init(boot: &BootInfo) {
     };
     EARLY_BYTES.store(bump.next - meta_pa, Ordering::Relaxed);
     let used_early = FrameRange::from_numbers(early.start.number(), bump.next / FRAME_SIZE);
+    RAM_FRAMES.store(usable_ram(boot) / FRAME_SIZE, Ordering::Relaxed);
     frames::init(metadata, max_frame, free.iter().copied(), used_early);
     heap::init();
+    pages::init(max_frame);
 }
 
 /// Memory figures for the boot summary, in bytes.
@@ -110,13 +116,22 @@ pub struct Summary {
     pub hypervisor: u64,
 }
 
-pub fn summary(boot: &BootInfo) -> Summary {
-    let total = boot
-        .regions()
+/// Frames of RAM the firmware reports as usable: the machine's memory as
+/// Xen's physinfo gives it (`xl info` total_memory), hypervisor included.
+pub fn ram_frames() -> u64 {
+    RAM_FRAMES.load(Ordering::Relaxed)
+}
+
+fn usable_ram(boot: &BootInfo) -> u64 {
+    boot.regions()
         .iter()
         .filter(|r| r.is_usable())
         .map(|r| r.len)
-        .sum();
+        .sum()
+}
+
+pub fn summary(boot: &BootInfo) -> Summary {
+    let total = usable_ram(boot);
     let (managed, free) = frames::stats();
     let (image_start, _, _, image_end) = paging::image_bounds();
     let early = EARLY_BYTES.load(Ordering::Relaxed);

@@ -43,31 +43,43 @@ fn with_policy<R>(f: impl FnOnce(&mut CreditScheduler) -> R) -> R {
     f(POLICY.lock().as_mut().expect("sched::init ran"))
 }
 
-/// Registers a new domain and its vCPUs (all offline until woken).
-pub fn add_domain(dom: &Arc<Domain>) -> Result<(), alloc::string::String> {
-    let weight = dom.config.weight.unwrap_or(256);
-    let cap = dom.config.cap.unwrap_or(0);
-    let online = CpuMask::first_n(crate::arch::smp::cpus_online());
-    let affinity = match &dom.config.cpus {
-        Some(set) => {
-            let mut mask = CpuMask::empty();
-            for cpu in set.iter().filter(|&c| c < rxen_credit_sched::MAX_PCPUS) {
-                mask.insert(PcpuId(cpu as u32));
-            }
-            mask.and(online)
+/// How a domain is scheduled: credit weight, cap (per cent of a CPU, 0 =
+/// none) and the physical CPUs its vCPUs may use (`None`: all).
+#[derive(Clone, Copy, Debug)]
+pub struct SchedParams {
+    pub weight: u32,
+    pub cap: u32,
+    pub affinity: Option<CpuMask>,
+}
+
+impl Default for SchedParams {
+    fn default() -> Self {
+        Self {
+            weight: 256,
+            cap: 0,
+            affinity: None,
         }
-        None => online,
-    };
+    }
+}
+
+/// The physical CPUs that are online.
+pub fn online_cpus() -> CpuMask {
+    CpuMask::first_n(crate::arch::smp::cpus_online())
+}
+
+/// Registers a new domain and its vCPUs (all offline until woken).
+pub fn add_domain(dom: &Arc<Domain>, params: SchedParams) -> Result<(), alloc::string::String> {
+    let online = online_cpus();
+    let affinity = params.affinity.map_or(online, |m| m.and(online));
     if affinity.is_empty() {
-        return Err(alloc::format!(
-            "cpus = \"{}\" names no CPU this machine has",
-            dom.config.cpus.unwrap_or_default()
+        return Err(alloc::string::String::from(
+            "the CPUs it may run on are none this machine has",
         ));
     }
     with_policy(|p| {
-        p.add_domain(DomainId(u32::from(dom.id)), weight, cap)
+        p.add_domain(DomainId(u32::from(dom.id)), params.weight, params.cap)
             .map_err(|e| alloc::format!("scheduler: {e:?}"))?;
-        for v in &dom.vcpus {
+        for v in dom.vcpus() {
             p.add_vcpu(
                 DomainId(u32::from(dom.id)),
                 vcpu_key(dom.id, v.id),
@@ -78,10 +90,42 @@ pub fn add_domain(dom: &Arc<Domain>) -> Result<(), alloc::string::String> {
         Ok::<(), alloc::string::String>(())
     })?;
     let mut map = VCPUS.lock();
-    for v in &dom.vcpus {
+    for v in dom.vcpus() {
         map.insert(vcpu_key(dom.id, v.id).0, v.clone());
     }
     Ok(())
+}
+
+/// The credit weight and cap of a domain.
+pub fn params(domid: u16) -> Option<(u32, u32)> {
+    with_policy(|p| p.params(DomainId(u32::from(domid))))
+}
+
+/// Sets a domain's weight and cap (XEN_DOMCTL_scheduler_op putinfo).
+pub fn set_params(domid: u16, weight: u32, cap: u32) -> Result<(), ()> {
+    with_policy(|p| p.set_params(DomainId(u32::from(domid)), weight, cap)).map_err(|_| ())
+}
+
+/// The hard affinity of a vCPU.
+pub fn affinity(vcpu: &Vcpu) -> Option<CpuMask> {
+    with_policy(|p| {
+        p.vcpu_info(vcpu_key(vcpu.domain_id, vcpu.id))
+            .map(|i| i.affinity)
+    })
+}
+
+/// Sets a vCPU's hard affinity (restricted to online CPUs); returns the
+/// affinity in effect, or `None` if that leaves no CPU.
+pub fn set_affinity(vcpu: &Vcpu, mask: CpuMask) -> Option<CpuMask> {
+    let mask = mask.and(online_cpus());
+    if mask.is_empty() {
+        return None;
+    }
+    let kick = with_policy(|p| p.set_affinity(vcpu_key(vcpu.domain_id, vcpu.id), mask).ok())?;
+    if let Some(cpu) = kick {
+        resched_cpu(cpu);
+    }
+    Some(mask)
 }
 
 /// Forgets a destroyed domain.
@@ -89,13 +133,17 @@ pub fn remove_domain(dom: &Domain) {
     let kick = with_policy(|p| p.remove_domain(DomainId(u32::from(dom.id))));
     resched_cpus(kick);
     let mut map = VCPUS.lock();
-    for v in &dom.vcpus {
+    for v in dom.vcpus() {
         map.remove(&vcpu_key(dom.id, v.id).0);
     }
 }
 
 /// `vcpu` became runnable: tell the policy, interrupt the CPU it names.
+/// A vCPU of a paused domain waits until the domain is unpaused.
 pub fn make_runnable(vcpu: &Arc<Vcpu>) {
+    if vcpu.domain.upgrade().is_none_or(|d| d.is_paused()) {
+        return;
+    }
     let target = with_policy(|p| p.wake(vcpu_key(vcpu.domain_id, vcpu.id), time::now_ns()));
     if let Some(cpu) = target {
         resched_cpu(cpu);

@@ -25,6 +25,8 @@ pub enum Next {
     Down,
     /// The domain is shutting down.
     Stop,
+    /// The domain is paused by its controller: off the CPU, still runnable.
+    Pause,
 }
 
 /// Longest the host timer is left unarmed.
@@ -35,13 +37,20 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
         super::vcpu_stopped(&vcpu);
         return;
     };
-    if !vcpu.transition(RunState::Runnable, RunState::Running) {
-        super::vcpu_stopped(&vcpu); // died while queued
-        return;
-    }
+    // On the CPU *before* looking at its state: whoever stops it (destroy,
+    // pause) sets the state first and then waits for it to be off every
+    // CPU, so one of the two always sees the other.
     let me = percpu::cpu_index();
     vcpu.pcpu.store(me as u32, Ordering::SeqCst);
     vcpu.set_on_cpu(true);
+    // A paused domain's vCPU stays runnable: unpausing queues it again. One
+    // that is not runnable died while queued.
+    if dom.is_paused() || dom.is_dying() || !vcpu.transition(RunState::Runnable, RunState::Running)
+    {
+        vcpu.set_on_cpu(false);
+        super::vcpu_stopped(&vcpu);
+        return;
+    }
     vcpu.runstate.change(Runstate::Running);
     // Running again: whatever SCHEDOP_poll it was in is over.
     vcpu.poll_deadline.store(0, Ordering::SeqCst);
@@ -60,7 +69,7 @@ pub fn run_vcpu(vcpu: Arc<Vcpu>) {
         let next = guest_loop(&dom, &vcpu, &mut inner);
         inner.arch.save_fpu();
         vcpu.runstate.change(match next {
-            Next::Continue | Next::Yield => Runstate::Runnable,
+            Next::Continue | Next::Yield | Next::Pause => Runstate::Runnable,
             Next::Block => Runstate::Blocked,
             Next::Down | Next::Stop => Runstate::Offline,
         });
@@ -82,15 +91,17 @@ fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner) -> Nex
             // An INIT IPI: this vCPU now waits for STARTUP.
             return Next::Down;
         }
-        let generation = dom.npt_generation.load(Ordering::SeqCst);
-        if generation != inner.npt_seen {
-            inner.npt_seen = generation;
-            inner.arch.request_tlb_flush();
+        if dom.is_paused() {
+            return Next::Pause;
         }
         fire_own_timer(dom, vcpu);
         exits::deliver_interrupts(dom, vcpu, inner);
         arm_host_timer(next_deadline(vcpu));
+        if vcpu.enter_guest(&dom.npt_generation) {
+            inner.arch.request_tlb_flush();
+        }
         let exit = inner.arch.run();
+        vcpu.leave_guest();
         inner.arch.reinject_interrupted_event();
         // Let the host interrupt that ended the guest (if any) be taken.
         arch::enable_interrupts();
@@ -122,6 +133,14 @@ fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
             vcpu.transition(RunState::Running, RunState::Runnable);
             super::vcpu_yielded(vcpu);
         }
+        Next::Pause => {
+            vcpu.transition(RunState::Running, RunState::Runnable);
+            super::vcpu_stopped(vcpu);
+            // An unpause that came while it was leaving found it running.
+            if !dom.is_paused() {
+                super::make_runnable(vcpu);
+            }
+        }
         Next::Block => {
             if vcpu.transition(RunState::Running, RunState::Blocked) {
                 super::vcpu_stopped(vcpu);
@@ -137,7 +156,7 @@ fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
             super::vcpu_stopped(vcpu);
             // A STARTUP that arrived while it was going down.
             crate::smp_guest::start_if_down(vcpu);
-            if dom.vcpus.iter().all(|v| v.state() == RunState::Down) {
+            if dom.vcpus().iter().all(|v| v.state() == RunState::Down) {
                 crate::println!("rxen: d{}: all vCPUs halted with interrupts off", dom.id);
                 dom.shutdown(rxen_xen_abi::sched::ShutdownReason::Poweroff);
             }
@@ -199,7 +218,7 @@ pub fn fire_expired_timers() -> u64 {
     let now = time::now_ns();
     let mut earliest = u64::MAX;
     for dom in domain::all() {
-        for v in &dom.vcpus {
+        for v in dom.vcpus() {
             if v.on_cpu() {
                 continue;
             }
@@ -225,8 +244,11 @@ pub fn fire_expired_timers() -> u64 {
                 }
             }
         }
-        dom.console.drain(dom.id);
+        if let Some(console) = &dom.console {
+            console.drain(dom.id);
+        }
     }
+    crate::console::control::flush_if_idle();
     NEXT_GLOBAL[percpu::cpu_index()].store(earliest, Ordering::Relaxed);
     earliest
 }

@@ -14,7 +14,7 @@ pub const PROTOCOL_PVH: u32 = 1;
 pub const PROTOCOL_MULTIBOOT2: u32 = 2;
 
 /// Size of the boot CPU's stack (in .bss).
-pub const BOOT_STACK_SIZE: usize = 64 * 1024;
+pub const BOOT_STACK_SIZE: usize = 256 * 1024;
 
 global_asm!(
     r#"

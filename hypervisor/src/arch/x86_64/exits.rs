@@ -48,12 +48,14 @@ pub fn handle(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, exit: 
         }
         Exit::Halt => {
             inner.arch.skip_instruction(1);
-            if crate::sched::run::has_work(dom, vcpu) || inner.lapic.pending().is_some() {
-                Next::Continue
-            } else if inner.arch.interrupts_enabled() {
-                Next::Block
-            } else {
+            if !inner.arch.interrupts_enabled() {
+                // As on Xen: HLT with interrupts off takes the vCPU down,
+                // pending events or not (Linux's halt and CPU unplug).
                 Next::Down
+            } else if crate::sched::run::has_work(dom, vcpu) || inner.lapic.pending().is_some() {
+                Next::Continue
+            } else {
+                Next::Block
             }
         }
         Exit::HostInterrupt => Next::Continue,
@@ -187,7 +189,7 @@ fn port_io(dom: &Domain, inner: &mut VcpuInner, access: IoAccess) -> Next {
     match io::write(access.port, inner.arch.reg(Reg::Rax) as u32) {
         io::PortWrite::None => Next::Continue,
         io::PortWrite::Console(byte) => {
-            dom.console.write_bytes(dom.id, &[byte]);
+            crate::console::guest_output(dom, &[byte]);
             Next::Continue
         }
         io::PortWrite::PowerOff => {
@@ -208,7 +210,7 @@ fn debug_port_string(dom: &Domain, inner: &mut VcpuInner, access: IoAccess) {
     let paging = inner.arch.paging();
     let ok = crate::domain::guest_access::read(&dom.memory.lock(), paging, rsi, &mut buf).is_ok();
     if ok {
-        dom.console.write_bytes(dom.id, &buf);
+        crate::console::guest_output(dom, &buf);
     }
     inner.arch.set_reg(Reg::Rsi, rsi.wrapping_add(count));
     if access.rep {
@@ -231,10 +233,17 @@ pub fn deliver_interrupts(dom: &Domain, vcpu: &Vcpu, inner: &mut VcpuInner) {
     let callback = dom.callback_vector.load(Ordering::Relaxed);
     let upcall = callback != 0 && vcpu.upcall_pending();
     let apic = inner.lapic.pending();
-    if !upcall && apic.is_none() {
-        inner.arch.request_interrupt_window(false);
+    if apic.is_none() {
+        // Xen's callback vector bypasses the APIC (no IRR, no EOI): offered
+        // as a virtual interrupt, which the CPU delivers when the guest can
+        // take it. (Injecting it at VMRUN instead, right after an exit,
+        // has been seen to leave QEMU's emulated CPU in a broken state.)
+        inner
+            .arch
+            .offer_virtual_interrupt(upcall.then_some(callback));
         return;
     }
+    inner.arch.offer_virtual_interrupt(None);
     if !inner.arch.can_take_interrupt() {
         inner.arch.request_interrupt_window(true);
         return;

@@ -9,6 +9,7 @@ mod entry;
 pub mod exits;
 pub mod gdt;
 pub mod guest_paging;
+pub mod hvm_state;
 pub mod interrupts;
 pub mod npt;
 pub mod paging;

@@ -1,7 +1,9 @@
 //! Nested page tables: a domain's guest-physical → machine map (its p2m),
-//! walked by the CPU on every guest memory access. 4-level, 4 KiB leaves.
-//! Entries carry the User bit because SVM walks nested tables as user
-//! accesses.
+//! walked by the CPU on every guest memory access. 4-level, 4 KiB and
+//! 2 MiB leaves. Entries carry the User bit because SVM walks nested
+//! tables as user accesses. Each leaf also carries a 3-bit software tag
+//! in bits 9–11, which the CPU ignores: generic code records there what
+//! kind of page the entry maps (its own RAM, another domain's frame, ...).
 
 use super::paging::phys_to_virt;
 
@@ -11,6 +13,10 @@ const USER: u64 = 1 << 2;
 const HUGE: u64 = 1 << 7;
 const HUGE_2M: u64 = 2 << 20;
 const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+const TAG_SHIFT: u32 = 9;
+const TAG_MASK: u64 = 7 << TAG_SHIFT;
+/// Largest software tag a leaf can carry.
+pub const MAX_TAG: u8 = 7;
 /// Guest-physical addresses rxen maps stay below 2^48 (4-level tables).
 pub const GPA_LIMIT: u64 = 1 << 48;
 
@@ -48,16 +54,50 @@ impl NestedPageTable {
         gpa: u64,
         hpa: u64,
         access: Access,
+        tag: u8,
         table_frame: &mut dyn FnMut() -> Option<u64>,
     ) -> Result<(), NptError> {
-        if gpa >= GPA_LIMIT || gpa & 0xfff != 0 || hpa & 0xfff != 0 {
+        if gpa >= GPA_LIMIT
+            || gpa & 0xfff != 0
+            || hpa & 0xfff != 0
+            || tag > MAX_TAG
+            || self.root == 0
+        {
             return Err(NptError::BadAddress);
         }
         let table = self.walk_to(gpa, 0, table_frame)?;
         // SAFETY: `table` is this NPT's leaf table (direct-mapped); the
         // domain's memory lock serialises writers.
-        unsafe { *entries(table).add(index(gpa, 0)) = hpa | leaf_flags(access) };
+        unsafe { *entries(table).add(index(gpa, 0)) = hpa | leaf_flags(access, tag) };
         Ok(())
+    }
+
+    /// Removes the 4 KiB mapping at `gpa` (splitting a 2 MiB page around
+    /// it first) and returns what it mapped; `None` if nothing was there.
+    pub fn unmap(
+        &mut self,
+        gpa: u64,
+        table_frame: &mut dyn FnMut() -> Option<u64>,
+    ) -> Result<Option<Leaf>, NptError> {
+        if gpa >= GPA_LIMIT || gpa & 0xfff != 0 {
+            return Err(NptError::BadAddress);
+        }
+        if self.translate(gpa).is_none() {
+            return Ok(None);
+        }
+        let table = self.walk_to(gpa, 0, table_frame)?;
+        // SAFETY: as in map.
+        let entry = unsafe { &mut *entries(table).add(index(gpa, 0)) };
+        let old = *entry;
+        *entry = 0;
+        Ok(Some(leaf_of(old, gpa, 0)))
+    }
+
+    /// Calls `f` for every leaf (4 KiB or 2 MiB), in address order.
+    pub fn for_each_leaf(&self, f: &mut dyn FnMut(Leaf)) {
+        if self.root != 0 {
+            walk_leaves(self.root, 3, 0, f);
+        }
     }
 
     /// Maps the 2 MiB page at `gpa` to the 2 MiB machine block at `hpa`.
@@ -68,12 +108,16 @@ impl NestedPageTable {
         access: Access,
         table_frame: &mut dyn FnMut() -> Option<u64>,
     ) -> Result<(), NptError> {
-        if gpa >= GPA_LIMIT || !gpa.is_multiple_of(HUGE_2M) || !hpa.is_multiple_of(HUGE_2M) {
+        if gpa >= GPA_LIMIT
+            || !gpa.is_multiple_of(HUGE_2M)
+            || !hpa.is_multiple_of(HUGE_2M)
+            || self.root == 0
+        {
             return Err(NptError::BadAddress);
         }
         let table = self.walk_to(gpa, 1, table_frame)?;
         // SAFETY: as in map, one level up.
-        unsafe { *entries(table).add(index(gpa, 1)) = hpa | leaf_flags(access) | HUGE };
+        unsafe { *entries(table).add(index(gpa, 1)) = hpa | leaf_flags(access, 0) | HUGE };
         Ok(())
     }
 
@@ -102,7 +146,13 @@ impl NestedPageTable {
 
     /// The machine address behind `gpa` and whether it is writable.
     pub fn translate(&self, gpa: u64) -> Option<(u64, Access)> {
-        if gpa >= GPA_LIMIT {
+        self.lookup(gpa).map(|leaf| (leaf.hpa, leaf.access))
+    }
+
+    /// The leaf mapping `gpa`, with `hpa` the machine address of `gpa`
+    /// itself (not of the page start).
+    pub fn lookup(&self, gpa: u64) -> Option<Leaf> {
+        if gpa >= GPA_LIMIT || self.root == 0 {
             return None;
         }
         let mut table = self.root;
@@ -113,13 +163,7 @@ impl NestedPageTable {
                 return None;
             }
             if level == 0 || entry & HUGE != 0 {
-                let access = if entry & WRITABLE != 0 {
-                    Access::ReadWrite
-                } else {
-                    Access::ReadOnly
-                };
-                let page_mask = (1u64 << (12 + 9 * level)) - 1;
-                return Some(((entry & ADDR_MASK & !page_mask) | (gpa & page_mask), access));
+                return Some(leaf_of(entry, gpa, level));
             }
             table = entry & ADDR_MASK;
         }
@@ -131,9 +175,10 @@ fn index(gpa: u64, level: u32) -> usize {
     ((gpa >> (12 + 9 * level)) & 0x1ff) as usize
 }
 
-fn leaf_flags(access: Access) -> u64 {
+fn leaf_flags(access: Access, tag: u8) -> u64 {
     PRESENT
         | USER
+        | (u64::from(tag) << TAG_SHIFT)
         | if access == Access::ReadWrite {
             WRITABLE
         } else {
@@ -141,12 +186,58 @@ fn leaf_flags(access: Access) -> u64 {
         }
 }
 
+/// One mapping of a nested page table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Leaf {
+    /// Guest-physical address (of the page start, for walks).
+    pub gpa: u64,
+    /// Machine address (of `gpa`).
+    pub hpa: u64,
+    pub access: Access,
+    /// The software tag given to `map`.
+    pub tag: u8,
+    /// 0 for 4 KiB, 9 for 2 MiB.
+    pub order: u32,
+}
+
+fn leaf_of(entry: u64, gpa: u64, level: u32) -> Leaf {
+    let access = if entry & WRITABLE != 0 {
+        Access::ReadWrite
+    } else {
+        Access::ReadOnly
+    };
+    let page_mask = (1u64 << (12 + 9 * level)) - 1;
+    Leaf {
+        gpa,
+        hpa: (entry & ADDR_MASK & !page_mask) | (gpa & page_mask),
+        access,
+        tag: ((entry & TAG_MASK) >> TAG_SHIFT) as u8,
+        order: 9 * level,
+    }
+}
+
+fn walk_leaves(table: u64, level: u32, base: u64, f: &mut dyn FnMut(Leaf)) {
+    for i in 0..512u64 {
+        // SAFETY: reads of this NPT's direct-mapped table frames.
+        let entry = unsafe { *entries(table).add(i as usize) };
+        if entry & PRESENT == 0 {
+            continue;
+        }
+        let gpa = base | (i << (12 + 9 * level));
+        if level == 0 || entry & HUGE != 0 {
+            f(leaf_of(entry, gpa, level));
+        } else {
+            walk_leaves(entry & ADDR_MASK, level - 1, gpa, f);
+        }
+    }
+}
+
 /// Replaces a 2 MiB leaf by a table of 512 4 KiB leaves with the same
 /// mapping and permissions; returns the new directory entry.
 fn split(huge: u64, table_frame: &mut dyn FnMut() -> Option<u64>) -> Result<u64, NptError> {
     let table = table_frame().ok_or(NptError::NoMemory)?;
     let base = huge & ADDR_MASK & !(HUGE_2M - 1);
-    let flags = huge & (PRESENT | WRITABLE | USER);
+    let flags = huge & (PRESENT | WRITABLE | USER | TAG_MASK);
     for i in 0..512u64 {
         // SAFETY: the fresh table frame (direct-mapped), 512 entries.
         unsafe { *entries(table).add(i as usize) = (base + i * 4096) | flags };

@@ -55,6 +55,7 @@ tr32:
     or $((1 << 8) | (1 << 11)), %eax
     wrmsr
     mov %cr0, %eax
+    and $0x9FFFFFFF, %eax                  /* caches on: INIT leaves CD | NW set */
     or $0x80010001, %eax                   /* PG | WP | PE */
     mov %eax, %cr0
     ljmp $0x18, $(0x8000 + (tr64 - trampoline_start))

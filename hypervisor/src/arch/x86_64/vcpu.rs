@@ -373,6 +373,13 @@ impl ArchVcpu {
         self.vmcb.write64(vmcb::INTERRUPT_SHADOW, 0);
     }
 
+    /// Back to the VMMCALL just skipped, so the guest issues the same
+    /// hypercall again (a continuation); RAX still holds its number.
+    pub fn rewind_hypercall(&mut self) {
+        let rip = self.vmcb.read64(vmcb::RIP).wrapping_sub(3);
+        self.vmcb.write64(vmcb::RIP, rip);
+    }
+
     pub fn set_rip(&mut self, rip: u64) {
         self.vmcb.write64(vmcb::RIP, rip);
     }
@@ -495,6 +502,24 @@ impl ArchVcpu {
         }
     }
 
+    /// Offers external interrupt `vector` as a virtual interrupt (V_IRQ):
+    /// the CPU delivers it itself as soon as the guest can take it, with no
+    /// exit and no injection at VMRUN. `None` withdraws an offer not yet
+    /// taken. Not combined with an interrupt-window request.
+    pub fn offer_virtual_interrupt(&mut self, vector: Option<u8>) {
+        let misc1 = self.vmcb.read32(vmcb::INTERCEPT_MISC1);
+        self.vmcb
+            .write32(vmcb::INTERCEPT_MISC1, misc1 & !vmcb::INTERCEPT_VINTR);
+        let mut vintr = self.vmcb.read64(vmcb::VINTR) & !vmcb::V_INTR_FIELDS;
+        if let Some(v) = vector {
+            vintr |= vmcb::V_IRQ
+                | vmcb::V_IGN_TPR
+                | (0xF << vmcb::V_INTR_PRIO_SHIFT)
+                | (u64::from(v) << vmcb::V_INTR_VECTOR_SHIFT);
+        }
+        self.vmcb.write64(vmcb::VINTR, vintr);
+    }
+
     /// An event whose delivery an exit interrupted is delivered again.
     pub fn reinject_interrupted_event(&mut self) {
         let info = self.vmcb.read64(vmcb::EXIT_INT_INFO);
@@ -543,6 +568,37 @@ impl ArchVcpu {
             core::arch::asm!("xsave64 [{}]", in(reg) area, in("eax") u32::MAX, in("edx") u32::MAX, options(nostack));
         }
         self.fpu_loaded = false;
+    }
+
+    pub(super) fn vmcb(&self) -> &Vmcb {
+        &self.vmcb
+    }
+
+    pub(super) fn vmcb_mut(&mut self) -> &mut Vmcb {
+        &mut self.vmcb
+    }
+
+    pub(super) fn regs(&self) -> &GuestRegs {
+        &self.regs
+    }
+
+    pub(super) fn regs_mut(&mut self) -> &mut GuestRegs {
+        &mut self.regs
+    }
+
+    /// The XSAVE area, with this vCPU's FPU state in it (not in the CPU).
+    pub(super) fn fpu_area(&self) -> &[u8] {
+        debug_assert!(!self.fpu_loaded);
+        // SAFETY: the vCPU's own 4 KiB XSAVE frame, direct-mapped; only this
+        // vCPU's holder (who has `&self`) touches it.
+        unsafe { core::slice::from_raw_parts(super::paging::phys_to_virt(self.fpu_pa), 4096) }
+    }
+
+    pub(super) fn fpu_area_mut(&mut self) -> &mut [u8] {
+        self.fpu_loaded = false;
+        // SAFETY: as fpu_area, with `&mut self`; the state is reloaded from
+        // here at the next entry.
+        unsafe { core::slice::from_raw_parts_mut(super::paging::phys_to_virt(self.fpu_pa), 4096) }
     }
 
     /// A register dump for crash reports.

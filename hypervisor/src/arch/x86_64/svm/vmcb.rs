@@ -47,6 +47,14 @@ pub const RFLAGS: usize = 0x570;
 pub const RIP: usize = 0x578;
 pub const RSP: usize = 0x5D8;
 pub const RAX: usize = 0x5F8;
+pub const STAR: usize = 0x600;
+pub const LSTAR: usize = 0x608;
+pub const CSTAR: usize = 0x610;
+pub const SFMASK: usize = 0x618;
+pub const KERNEL_GS_BASE: usize = 0x620;
+pub const SYSENTER_CS: usize = 0x628;
+pub const SYSENTER_ESP: usize = 0x630;
+pub const SYSENTER_EIP: usize = 0x638;
 pub const CR2: usize = 0x640;
 pub const G_PAT: usize = 0x668;
 
@@ -72,6 +80,11 @@ pub const INTERCEPT_SKINIT: u32 = 1 << 6;
 // VINTR fields.
 pub const V_IRQ: u64 = 1 << 8;
 pub const V_IGN_TPR: u64 = 1 << 20;
+/// V_INTR_PRIO (bits 16–19) and V_INTR_VECTOR (bits 32–39).
+pub const V_INTR_PRIO_SHIFT: u32 = 16;
+pub const V_INTR_VECTOR_SHIFT: u32 = 32;
+pub const V_INTR_FIELDS: u64 =
+    V_IRQ | V_IGN_TPR | (0xF << V_INTR_PRIO_SHIFT) | (0xFF << V_INTR_VECTOR_SHIFT);
 pub const V_INTR_MASKING: u64 = 1 << 24;
 
 /// A vCPU's VMCB page, by physical address (VMRUN wants that) and reached
@@ -138,5 +151,16 @@ impl Vmcb {
 
     pub fn segment_attrib(&self, seg: usize) -> u16 {
         (self.read64(seg) >> 16) as u16
+    }
+
+    /// (selector, attributes, limit, base) of a segment register.
+    pub fn segment(&self, seg: usize) -> (u16, u16, u32, u64) {
+        let word = self.read64(seg);
+        (
+            word as u16,
+            (word >> 16) as u16,
+            (word >> 32) as u32,
+            self.read64(seg + 8),
+        )
     }
 }

@@ -1,0 +1,194 @@
+//! A vCPU's architectural state as Xen's HVM save records describe it
+//! (`HwCpu`, the CPU record): what the toolstack reads with
+//! XEN_DOMCTL_gethvmcontext and sets with sethvmcontext (a new guest's
+//! vCPU 0 at its PVH entry; later, a restored guest).
+
+use rxen_hvm_context::records::{HwCpu, XEN_X86_FPU_INITIALISED};
+
+use super::svm::vmcb;
+use super::vcpu::ArchVcpu;
+
+const EFER_SVME: u64 = 1 << 12;
+/// RFLAGS bit 1 is always set.
+const RFLAGS_FIXED: u64 = 0x2;
+/// XSAVE header: XSTATE_BV at byte 512 of the area.
+const XSTATE_BV: usize = 512;
+/// x87 and SSE state components.
+const X87_SSE: u64 = 0b11;
+
+/// The segment registers in the CPU record's order.
+const SEGMENTS: [usize; 8] = [
+    vmcb::CS,
+    vmcb::DS,
+    vmcb::ES,
+    vmcb::FS,
+    vmcb::GS,
+    vmcb::SS,
+    vmcb::TR,
+    vmcb::LDTR,
+];
+
+impl ArchVcpu {
+    /// The CPU record of this vCPU (its FPU state must be saved, i.e. the
+    /// vCPU is not running).
+    pub fn hvm_cpu(&self) -> HwCpu {
+        let v = self.vmcb();
+        let r = self.regs();
+        let mut c = <HwCpu as zerocopy::FromZeros>::new_zeroed();
+        c.fpu_regs.copy_from_slice(&self.fpu_area()[..512]);
+        c.flags = XEN_X86_FPU_INITIALISED;
+        (c.rax, c.rbx, c.rcx, c.rdx) = (v.read64(vmcb::RAX), r.rbx, r.rcx, r.rdx);
+        (c.rbp, c.rsi, c.rdi, c.rsp) = (r.rbp, r.rsi, r.rdi, v.read64(vmcb::RSP));
+        (c.r8, c.r9, c.r10, c.r11) = (r.r8, r.r9, r.r10, r.r11);
+        (c.r12, c.r13, c.r14, c.r15) = (r.r12, r.r13, r.r14, r.r15);
+        c.rip = v.read64(vmcb::RIP);
+        c.rflags = v.read64(vmcb::RFLAGS);
+        c.cr0 = v.read64(vmcb::CR0);
+        c.cr2 = v.read64(vmcb::CR2);
+        c.cr3 = v.read64(vmcb::CR3);
+        c.cr4 = v.read64(vmcb::CR4);
+        c.dr6 = v.read64(vmcb::DR6);
+        c.dr7 = v.read64(vmcb::DR7);
+        let seg = |i: usize| v.segment(SEGMENTS[i]);
+        let sels = [0, 1, 2, 3, 4, 5, 6, 7].map(seg);
+        [
+            c.cs_sel, c.ds_sel, c.es_sel, c.fs_sel, c.gs_sel, c.ss_sel, c.tr_sel, c.ldtr_sel,
+        ] = sels.map(|s| u32::from(s.0));
+        [
+            c.cs_arbytes,
+            c.ds_arbytes,
+            c.es_arbytes,
+            c.fs_arbytes,
+            c.gs_arbytes,
+            c.ss_arbytes,
+            c.tr_arbytes,
+            c.ldtr_arbytes,
+        ] = sels.map(|s| u32::from(s.1));
+        [
+            c.cs_limit,
+            c.ds_limit,
+            c.es_limit,
+            c.fs_limit,
+            c.gs_limit,
+            c.ss_limit,
+            c.tr_limit,
+            c.ldtr_limit,
+        ] = sels.map(|s| s.2);
+        [
+            c.cs_base,
+            c.ds_base,
+            c.es_base,
+            c.fs_base,
+            c.gs_base,
+            c.ss_base,
+            c.tr_base,
+            c.ldtr_base,
+        ] = sels.map(|s| s.3);
+        let (_, _, idtr_limit, idtr_base) = v.segment(vmcb::IDTR);
+        let (_, _, gdtr_limit, gdtr_base) = v.segment(vmcb::GDTR);
+        (c.idtr_limit, c.idtr_base, c.gdtr_limit, c.gdtr_base) =
+            (idtr_limit, idtr_base, gdtr_limit, gdtr_base);
+        c.sysenter_cs = v.read64(vmcb::SYSENTER_CS);
+        c.sysenter_esp = v.read64(vmcb::SYSENTER_ESP);
+        c.sysenter_eip = v.read64(vmcb::SYSENTER_EIP);
+        c.shadow_gs = v.read64(vmcb::KERNEL_GS_BASE);
+        c.msr_lstar = v.read64(vmcb::LSTAR);
+        c.msr_star = v.read64(vmcb::STAR);
+        c.msr_cstar = v.read64(vmcb::CSTAR);
+        c.msr_syscall_mask = v.read64(vmcb::SFMASK);
+        c.msr_efer = v.read64(vmcb::EFER) & !EFER_SVME;
+        c.tsc = super::time::rdtsc().wrapping_add(v.read64(vmcb::TSC_OFFSET));
+        c
+    }
+
+    /// Loads a CPU record the caller has checked (`check_cpu`). The TSC is
+    /// left running as the host's: guests see one timeline (pvclock).
+    pub fn set_hvm_cpu(&mut self, c: &HwCpu) {
+        let fpu = c.flags & XEN_X86_FPU_INITIALISED != 0;
+        if fpu {
+            self.load_fpu_image(&c.fpu_regs);
+        }
+        let r = self.regs_mut();
+        (r.rbx, r.rcx, r.rdx) = (c.rbx, c.rcx, c.rdx);
+        (r.rbp, r.rsi, r.rdi) = (c.rbp, c.rsi, c.rdi);
+        (r.r8, r.r9, r.r10, r.r11) = (c.r8, c.r9, c.r10, c.r11);
+        (r.r12, r.r13, r.r14, r.r15) = (c.r12, c.r13, c.r14, c.r15);
+        let v = self.vmcb_mut();
+        v.write64(vmcb::RAX, c.rax);
+        v.write64(vmcb::RSP, c.rsp);
+        v.write64(vmcb::RIP, c.rip);
+        v.write64(vmcb::RFLAGS, c.rflags | RFLAGS_FIXED);
+        v.write64(vmcb::CR0, c.cr0);
+        v.write64(vmcb::CR2, c.cr2);
+        v.write64(vmcb::CR3, c.cr3);
+        v.write64(vmcb::CR4, c.cr4);
+        v.write64(vmcb::DR6, c.dr6);
+        v.write64(vmcb::DR7, c.dr7);
+        let sels = [
+            c.cs_sel, c.ds_sel, c.es_sel, c.fs_sel, c.gs_sel, c.ss_sel, c.tr_sel, c.ldtr_sel,
+        ];
+        let attrs = [
+            c.cs_arbytes,
+            c.ds_arbytes,
+            c.es_arbytes,
+            c.fs_arbytes,
+            c.gs_arbytes,
+            c.ss_arbytes,
+            c.tr_arbytes,
+            c.ldtr_arbytes,
+        ];
+        let limits = [
+            c.cs_limit,
+            c.ds_limit,
+            c.es_limit,
+            c.fs_limit,
+            c.gs_limit,
+            c.ss_limit,
+            c.tr_limit,
+            c.ldtr_limit,
+        ];
+        let bases = [
+            c.cs_base,
+            c.ds_base,
+            c.es_base,
+            c.fs_base,
+            c.gs_base,
+            c.ss_base,
+            c.tr_base,
+            c.ldtr_base,
+        ];
+        for i in 0..SEGMENTS.len() {
+            v.set_segment(
+                SEGMENTS[i],
+                sels[i] as u16,
+                attrs[i] as u16,
+                limits[i],
+                bases[i],
+            );
+        }
+        v.set_segment(vmcb::IDTR, 0, 0, c.idtr_limit, c.idtr_base);
+        v.set_segment(vmcb::GDTR, 0, 0, c.gdtr_limit, c.gdtr_base);
+        // The privilege level is SS.DPL.
+        v.write8(vmcb::CPL, ((c.ss_arbytes >> 5) & 3) as u8);
+        v.write64(vmcb::SYSENTER_CS, c.sysenter_cs);
+        v.write64(vmcb::SYSENTER_ESP, c.sysenter_esp);
+        v.write64(vmcb::SYSENTER_EIP, c.sysenter_eip);
+        v.write64(vmcb::KERNEL_GS_BASE, c.shadow_gs);
+        v.write64(vmcb::LSTAR, c.msr_lstar);
+        v.write64(vmcb::STAR, c.msr_star);
+        v.write64(vmcb::CSTAR, c.msr_cstar);
+        v.write64(vmcb::SFMASK, c.msr_syscall_mask);
+        v.write64(vmcb::EFER, c.msr_efer | EFER_SVME);
+        v.write64(vmcb::EVENT_INJ, 0);
+        v.write64(vmcb::INTERRUPT_SHADOW, 0);
+        self.request_tlb_flush();
+    }
+
+    /// Replaces the legacy (x87/SSE) part of the XSAVE area.
+    fn load_fpu_image(&mut self, image: &[u8; 512]) {
+        let area = self.fpu_area_mut();
+        area[..512].copy_from_slice(image);
+        let bv = u64::from_le_bytes(area[XSTATE_BV..XSTATE_BV + 8].try_into().unwrap_or([0; 8]));
+        area[XSTATE_BV..XSTATE_BV + 8].copy_from_slice(&(bv | X87_SSE).to_le_bytes());
+    }
+}

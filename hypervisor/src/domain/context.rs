@@ -1,0 +1,109 @@
+//! A domain's vCPU state as Xen's HVM save-record stream (the `hvm-context`
+//! crate has the formats and checks): what XEN_DOMCTL_gethvmcontext hands
+//! the toolstack and what sethvmcontext loads. The domain must be paused:
+//! its vCPUs' state is read and written while they are off their CPUs.
+
+use alloc::vec::Vec;
+
+use rxen_hvm_context::check::{self, CpuLimits};
+use rxen_hvm_context::records::*;
+use rxen_hvm_context::stream::{Reader, Writer};
+use rxen_xen_abi::errno::{self, Errno};
+
+use super::vcpu::RunState;
+use super::Domain;
+
+/// CR4 bits a guest may have (Xen's `hvm_cr4_guest_valid_bits` on an AMD
+/// host without nested virtualisation).
+const CR4_ALLOWED: u64 = check::X86_CR4_VME
+    | check::X86_CR4_PVI
+    | check::X86_CR4_TSD
+    | check::X86_CR4_DE
+    | check::X86_CR4_PSE
+    | check::X86_CR4_PAE
+    | check::X86_CR4_MCE
+    | check::X86_CR4_PGE
+    | check::X86_CR4_PCE
+    | check::X86_CR4_OSFXSR
+    | check::X86_CR4_OSXMMEXCPT
+    | check::X86_CR4_UMIP
+    | check::X86_CR4_FSGSBASE
+    | check::X86_CR4_PCIDE
+    | check::X86_CR4_OSXSAVE
+    | check::X86_CR4_SMEP
+    | check::X86_CR4_SMAP;
+
+fn header() -> SaveHeader {
+    let khz = (crate::arch::time::tsc_hz() / 1000) as u32;
+    SaveHeader::new(crate::arch::emulate::cpuid::host_signature(), khz)
+}
+
+/// HEADER, then each vCPU's CPU and MTRR records, then END.
+pub fn save(d: &Domain) -> Result<Vec<u8>, Errno> {
+    let mut w = Writer::new();
+    w.header(&header());
+    for v in d.vcpus() {
+        let inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
+        let id = v.id as u16;
+        w.record(HVM_SAVE_CODE_CPU, id, &inner.arch.hvm_cpu());
+        let mut mtrr = HwMtrr::xen_initial();
+        mtrr.msr_pat_cr = inner.arch.pat();
+        mtrr.msr_mtrr_def_type = inner.mtrr_def_type;
+        w.record(HVM_SAVE_CODE_MTRR, id, &mtrr);
+    }
+    Ok(w.finish())
+}
+
+/// Loads a stream into the domain's vCPUs. A CPU record also brings its
+/// vCPU up (the toolstack's record for vCPU 0 of a new guest is its start).
+pub fn load(d: &Domain, blob: &[u8]) -> Result<(), Errno> {
+    let reader = Reader::new(blob).map_err(|e| e.errno())?;
+    check::check_header(&reader.header()).map_err(|e| e.errno())?;
+    for record in reader {
+        let record = record.map_err(|e| e.errno())?;
+        load_record(d, record.typecode, record.instance, record.body)?;
+    }
+    Ok(())
+}
+
+fn load_record(d: &Domain, typecode: u16, instance: u16, body: &[u8]) -> Result<(), Errno> {
+    match typecode {
+        HVM_SAVE_CODE_CPU => {
+            let mut cpu = HwCpu::from_record(body).map_err(|e| e.errno())?;
+            cpu.apply_load_fixups();
+            check::check_cpu(&cpu, &CpuLimits::amd64(CR4_ALLOWED)).map_err(|e| e.errno())?;
+            let v = d.vcpu(u32::from(instance)).ok_or(errno::ENOENT)?;
+            v.inner
+                .try_lock()
+                .ok_or(errno::EAGAIN)?
+                .arch
+                .set_hvm_cpu(&cpu);
+            if v.transition(RunState::Down, RunState::Runnable) {
+                v.runstate.change(super::runstate::Runstate::Runnable);
+                crate::sched::make_runnable(v);
+            }
+            Ok(())
+        }
+        HVM_SAVE_CODE_MTRR => {
+            let mtrr: HwMtrr = read_exact(body).map_err(|e| e.errno())?;
+            check::check_mtrr(&mtrr).map_err(|e| e.errno())?;
+            let v = d.vcpu(u32::from(instance)).ok_or(errno::ENOENT)?;
+            let mut inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
+            inner.mtrr_def_type = mtrr.msr_mtrr_def_type;
+            inner.arch.set_pat(mtrr.msr_pat_cr);
+            Ok(())
+        }
+        // Per-vCPU state rxen keeps elsewhere or does not model yet.
+        HVM_SAVE_CODE_LAPIC
+        | HVM_SAVE_CODE_LAPIC_REGS
+        | HVM_SAVE_CODE_CPU_XSAVE
+        | HVM_SAVE_CODE_CPU_MSR
+        | HVM_SAVE_CODE_TSC_ADJUST
+        | HVM_SAVE_CODE_VMCE_VCPU => {
+            log::debug!("d{}: HVM record {} ignored", d.id, typecode_name(typecode));
+            Ok(())
+        }
+        // Emulated devices a PVH domain does not have.
+        _ => Err(errno::ENODEV),
+    }
+}
