@@ -48,30 +48,30 @@ const PAGES: usize = 4;
 /// Fill byte of the copy-target page.
 const T_FILL: u8 = 0x5A;
 
-struct Run {
+pub(crate) struct Run {
     pc: Privcmd,
-    arena: Arena,
-    me: u16,
-    other: u16,
+    pub(crate) arena: Arena,
+    pub(crate) me: u16,
+    pub(crate) other: u16,
     pass: u32,
     fail: u32,
 }
 
 impl Run {
-    fn hc(&self, op: u64, args: [u64; 5]) -> i64 {
+    pub(crate) fn hc(&self, op: u64, args: [u64; 5]) -> i64 {
         self.pc.hypercall(op, args)
     }
 
-    fn addr(&self, offset: usize) -> u64 {
+    pub(crate) fn addr(&self, offset: usize) -> u64 {
         self.arena.addr(offset)
     }
 
     /// Clears the structure and array pages.
-    fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.arena.bytes_mut()[..2 * PAGE].fill(0);
     }
 
-    fn record(&mut self, name: &str, rc: i64, refused: bool, detail: &str) {
+    pub(crate) fn record(&mut self, name: &str, rc: i64, refused: bool, detail: &str) {
         let verdict = if refused { "ok" } else { "FAIL" };
         let mut line = format!("RXEN-ISOLATION {name} {verdict} rc={rc}");
         if !detail.is_empty() {
@@ -220,6 +220,7 @@ pub fn run(me: Option<u32>) -> (u32, u32) {
     hvm_and_event_checks(&mut r);
     grant_checks(&mut r);
     vcpu_sched_and_privileged_checks(&mut r);
+    crate::control::checks(&mut r);
     pointer_checks(&mut r);
     println!("RXEN-ISOLATION-DONE pass={} fail={}", r.pass, r.fail);
     (r.pass, r.fail)

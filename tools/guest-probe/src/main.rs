@@ -29,6 +29,7 @@
 //! when ECX holds the domain id.
 
 mod checksum;
+mod control;
 mod cpushare;
 mod fuzz;
 mod isolation;
