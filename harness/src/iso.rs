@@ -26,7 +26,7 @@ pub fn grub_cfg(cmdline: &str, modules: &[Module]) -> String {
     cfg.push_str(kernel.trim_end());
     cfg.push('\n');
     for m in modules {
-        let _ = writeln!(cfg, "    module2 /boot/modules/{0} {0}", m.name);
+        let _ = writeln!(cfg, "    module2 /boot/modules/{} {}", m.name, m.string());
     }
     cfg.push_str("    boot\n}\n");
     cfg

@@ -4,14 +4,17 @@
 //! developer's `cargo xtask run`, CI and the tests all build and boot the
 //! hypervisor the same way.
 
+mod control;
 mod cpio;
 mod debian;
 mod dom0;
 mod domains;
+mod emulator;
 mod guest_assets;
 mod initramfs;
 mod iso;
 mod prereq;
+mod pvh32;
 mod qemu;
 mod xen_reference;
 
@@ -21,6 +24,7 @@ use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
 
+pub use control::{dom0_boot_modules, rxen_dom0_qemu_config, DOM0_RXEN_OPTIONS};
 pub use cpio::CpioWriter;
 pub use debian::{fetch_debian_kernel, DebianKernel, CLOUD_KERNEL_PACKAGE, GENERIC_KERNEL_PACKAGE};
 pub use dom0::{
@@ -31,11 +35,13 @@ pub use domains::{
     boot_domains, domain_modules, test_data_dir, write_test_configs, Placeholder, TestDomain,
     CLOUD_KERNEL_PLACEHOLDER, INITRAMFS_PLACEHOLDER,
 };
+pub use emulator::{backports_qemu, Emulator};
 pub use guest_assets::{fetch_reference_kernel, prepare_guest_assets, GuestAssets};
 pub use initramfs::{build_guest_probe, build_initramfs, INIT_SCRIPT};
 pub use initramfs::{init_script, FUZZ_CALLS, FUZZ_SECONDS};
 pub use iso::{build_iso, grub_cfg};
 pub use prereq::{ensure_guest_prerequisites, ensure_prerequisites, GUEST_TOOLS_TARGET};
+pub use pvh32::{pvh32_test_kernel, PVH32_MARKER};
 pub use qemu::{qemu_args, run_qemu, Boot, Exit, Module, QemuConfig, RunResult, SerialInput};
 pub use xen_reference::{
     build_xen_iso, fetch_xen_hypervisor, multiboot_modules_arg, xen_dom0_qemu_config, xen_grub_cfg,

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 
-use crate::log_dir;
+use crate::{log_dir, Emulator};
 
 /// How QEMU loads the hypervisor.
 #[derive(Clone, Debug)]
@@ -28,10 +28,14 @@ pub enum Boot {
 /// A file handed to the hypervisor as a boot module.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Module {
-    /// The name the hypervisor sees; a single path component without spaces,
-    /// because it becomes a file name in the ISO and a GRUB argument.
+    /// The file's name: a single path component without spaces, because it
+    /// becomes a file name in the ISO.
     pub name: String,
     pub path: PathBuf,
+    /// The module's command line, the string the hypervisor sees (GRUB's
+    /// `module2 FILE STRING`); `None`: the name. A control domain's kernel
+    /// carries the kernel's command line here.
+    pub cmdline: Option<String>,
 }
 
 impl Module {
@@ -47,7 +51,30 @@ impl Module {
         Ok(Self {
             name,
             path: path.into(),
+            cmdline: None,
         })
+    }
+
+    /// A module whose string (what the hypervisor sees) is `cmdline`.
+    pub fn with_cmdline(
+        name: impl Into<String>,
+        path: impl Into<PathBuf>,
+        cmdline: impl Into<String>,
+    ) -> Result<Self> {
+        let cmdline = cmdline.into();
+        ensure!(
+            !cmdline.is_empty() && !cmdline.contains(['\0', '\n']),
+            "bad module command line {cmdline:?}"
+        );
+        Ok(Self {
+            cmdline: Some(cmdline),
+            ..Self::new(name, path)?
+        })
+    }
+
+    /// What the hypervisor sees as the module's name (its command line).
+    pub fn string(&self) -> &str {
+        self.cmdline.as_deref().unwrap_or(&self.name)
     }
 }
 
@@ -88,6 +115,8 @@ pub struct QemuConfig {
     /// Typed on the serial console, in order: each entry's bytes once the
     /// console has printed its `after` text (tests of debug keys, input).
     pub input: Vec<SerialInput>,
+    /// Which QEMU (default: the installed one).
+    pub emulator: Emulator,
 }
 
 /// Bytes to type on the serial console once `after` has appeared.
@@ -115,6 +144,7 @@ impl QemuConfig {
             log_path: None,
             extra_qemu_args: Vec::new(),
             input: Vec::new(),
+            emulator: Emulator::Installed,
         }
     }
 
@@ -174,6 +204,10 @@ impl fmt::Display for Exit {
     }
 }
 
+/// (bytes of the log so far, time since QEMU started) after each read of
+/// QEMU's output.
+pub type Arrivals = Vec<(usize, Duration)>;
+
 /// What a run produced: how it ended and the whole serial log.
 #[derive(Clone, Debug)]
 pub struct RunResult {
@@ -182,9 +216,25 @@ pub struct RunResult {
     pub log: String,
     pub log_path: PathBuf,
     pub elapsed: Duration,
+    /// When the output arrived, one entry per read, in order.
+    pub arrivals: Arrivals,
 }
 
 impl RunResult {
+    /// How long after QEMU's start `needle` first appeared on the serial
+    /// console (to the granularity of QEMU's writes).
+    pub fn time_of(&self, needle: &str) -> Option<Duration> {
+        let end = self.log.find(needle)? + needle.len();
+        // `log` is the lossy UTF-8 of the raw bytes: positions agree as
+        // long as the output before the needle was valid UTF-8, and the
+        // last arrival is the fallback otherwise.
+        self.arrivals
+            .iter()
+            .find(|(bytes, _)| *bytes >= end)
+            .or(self.arrivals.last())
+            .map(|&(_, t)| t)
+    }
+
     /// The last `n` lines of the log.
     pub fn tail(&self, n: usize) -> String {
         let lines: Vec<&str> = self.log.lines().collect();
@@ -249,10 +299,12 @@ pub fn qemu_args(cfg: &QemuConfig, bundle: Option<&Path>) -> Vec<OsString> {
         ("-chardev", "stdio,id=com1,signal=off"),
         ("-serial", "chardev:com1"),
     ];
-    let mut args: Vec<OsString> = options
-        .iter()
-        .flat_map(|&(option, value)| [option.into(), value.into()])
-        .collect();
+    let mut args = cfg.emulator.leading_args();
+    args.extend(
+        options
+            .iter()
+            .flat_map(|&(option, value)| [option.into(), value.into()]),
+    );
     // A triple fault ends the run instead of rebooting into the same fault.
     args.push("-no-reboot".into());
     match &cfg.boot {
@@ -293,7 +345,7 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
     // One pipe for QEMU's stdout and stderr, so that its own complaints
     // (a bad image, a missing file) land in the log next to the console.
     let (reader, writer) = io::pipe().context("creating a pipe")?;
-    let mut cmd = Command::new("qemu-system-x86_64");
+    let mut cmd = Command::new(cfg.emulator.program());
     cmd.args(qemu_args(cfg, bundle.as_deref()))
         .stdin(if cfg.echo {
             Stdio::inherit()
@@ -305,7 +357,9 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
         .stdout(writer.try_clone()?)
         .stderr(writer);
     let start = Instant::now();
-    let mut child = cmd.spawn().context("starting qemu-system-x86_64")?;
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("starting {}", cfg.emulator.describe()))?;
     // Drop our copies of the pipe's write end, or the reader never sees EOF.
     drop(cmd);
     let echo = cfg.echo;
@@ -313,16 +367,17 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
         stdin: child.stdin.take(),
         pending: cfg.input.clone(),
     };
-    let pump = thread::spawn(move || pump(reader, log_file, echo, typist));
+    let pump = thread::spawn(move || pump(reader, log_file, echo, typist, start));
 
     let exit = wait(&mut child, cfg.timeout)?;
     let elapsed = start.elapsed();
-    let log = pump.join().expect("log thread panicked")?;
+    let (log, arrivals) = pump.join().expect("log thread panicked")?;
     let result = RunResult {
         exit,
         log: String::from_utf8_lossy(&log).into_owned(),
         log_path,
         elapsed,
+        arrivals,
     };
     // An echoing (interactive) caller prints its own summary.
     if !exit.is_ok() && !cfg.echo {
@@ -346,7 +401,7 @@ fn write_module_bundle(cfg: &QemuConfig) -> Result<PathBuf> {
         .modules
         .iter()
         .zip(&files)
-        .map(|(m, data)| (m.name.as_str(), data.as_slice()))
+        .map(|(m, data)| (m.string(), data.as_slice()))
         .collect();
     let path = cfg.bundle_path();
     // The fallible writer: names come from the command line (`--module`),
@@ -381,12 +436,19 @@ impl Typist {
     }
 }
 
-fn pump(mut from: impl Read, mut log: File, echo: bool, mut typist: Typist) -> Result<Vec<u8>> {
+fn pump(
+    mut from: impl Read,
+    mut log: File,
+    echo: bool,
+    mut typist: Typist,
+    start: Instant,
+) -> Result<(Vec<u8>, Arrivals)> {
     let mut all = Vec::new();
+    let mut arrivals = Vec::new();
     let mut buf = [0; 4096];
     loop {
         let n = match from.read(&mut buf) {
-            Ok(0) => return Ok(all),
+            Ok(0) => return Ok((all, arrivals)),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e).context("reading QEMU's output"),
@@ -399,6 +461,7 @@ fn pump(mut from: impl Read, mut log: File, echo: bool, mut typist: Typist) -> R
             let _ = out.write_all(chunk).and_then(|()| out.flush());
         }
         all.extend_from_slice(chunk);
+        arrivals.push((all.len(), start.elapsed()));
         typist.check(&all);
     }
 }
@@ -517,7 +580,8 @@ mod tests {
             m,
             Module {
                 name: "hello.txt".into(),
-                path: "/tmp/a=b".into()
+                path: "/tmp/a=b".into(),
+                cmdline: None,
             }
         );
         assert!("nopath".parse::<Module>().is_err());
@@ -539,8 +603,25 @@ mod tests {
             log: "a vector 14 b PANIC c".into(),
             log_path: "x".into(),
             elapsed: Duration::ZERO,
+            arrivals: Vec::new(),
         };
         r.assert_in_order(&["vector 14", "PANIC"]);
         assert!(std::panic::catch_unwind(|| r.assert_in_order(&["PANIC", "vector 14"])).is_err());
+    }
+
+    #[test]
+    fn time_of_a_line_is_when_its_last_byte_came() {
+        let ms = Duration::from_millis;
+        let r = RunResult {
+            exit: Exit::Success,
+            log: "boot\nRXEN-UP now\nend".into(),
+            log_path: "x".into(),
+            elapsed: ms(30),
+            arrivals: vec![(3, ms(10)), (9, ms(20)), (20, ms(30))],
+        };
+        assert_eq!(r.time_of("boot"), Some(ms(20)));
+        assert_eq!(r.time_of("RXEN-UP"), Some(ms(30)));
+        assert_eq!(r.time_of("bo"), Some(ms(10)));
+        assert_eq!(r.time_of("missing"), None);
     }
 }

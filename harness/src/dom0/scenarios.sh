@@ -94,6 +94,43 @@ report_retry() {
     [ -n "$5" ] && prefix "xl-cfg: " < "$5"
 }
 
+# CREATE_TIMEOUT: seconds an xl create may take before it counts as hung.
+CREATE_TIMEOUT=180
+
+# hung_report WHAT: RXEN-XL-HUNG and what dom0's toolstack processes are
+# waiting in, for the log (a hung create is killed and fails).
+hung_report() {
+    local pid comm
+    say "RXEN-XL-HUNG $1"
+    for pid in $(ls /proc | grep '^[0-9]*$'); do
+        comm=$(cat "/proc/$pid/comm" 2> /dev/null) || continue
+        case "$comm" in
+            xl | xenstored | oxenstored | xenconsoled | xenconsole | awk) ;;
+            *) continue ;;
+        esac
+        say "RXEN-XL-HUNG   $pid $comm $(sed -n 's/^State:\t*//p' "/proc/$pid/status" 2> /dev/null) wchan=$(cat "/proc/$pid/wchan" 2> /dev/null)"
+    done
+}
+
+# bounded WHAT CMD...: CMD, but after CREATE_TIMEOUT seconds it is
+# reported (hung_report, while it still hangs) and killed (status 137).
+bounded() {
+    local what="$1" pid polls=0
+    shift
+    "$@" &
+    pid=$!
+    while kill -0 "$pid" 2> /dev/null; do
+        if [ "$polls" -ge $((CREATE_TIMEOUT * 5)) ]; then
+            hung_report "$what"
+            kill -9 "$pid"
+            break
+        fi
+        polls=$((polls + 1))
+        sleep 0.2
+    done
+    wait "$pid"
+}
+
 # xl_run SECS ARGS...: `xl ARGS` (killed after SECS seconds unless SECS is
 # 0), run again (twice at most) if it crashed; its stdout and stderr as
 # they were, its status.
@@ -145,7 +182,7 @@ type = "pvh"
 name = "$name"
 kernel = "$kernel"
 ramdisk = "$DOMU_RAMDISK"
-extra = "console=hvc0 rxen.test=$action"
+extra = "console=hvc0 ${DOMU_EXTRA:+$DOMU_EXTRA }rxen.test=$action"
 memory = $memory
 vcpus = 1
 on_poweroff = "destroy"
@@ -248,7 +285,7 @@ start_domu() {
     while :; do
         cfg=$(domu_cfg "$name" "$action")
         uptime_now > "$WORK/$name.start"
-        xl create "$cfg" > "$WORK/$name.err" 2>&1 < /dev/null
+        bounded "xl create $name" xl create "$cfg" > "$WORK/$name.err" 2>&1 < /dev/null
         rc=$?
         prefix "xl-create $name: " < "$WORK/$name.err"
         [ "$rc" != 0 ] && [ "$try" -lt 3 ] || break
@@ -395,6 +432,9 @@ scenario_two() {
 # xl console), all three up at once, then destroyed with xl destroy.
 scenario_rounds() {
     local n="${1:-3}" i=1 k id name names domids markers gone free rc=0
+    # Quiet domUs: their thousands of boot lines would cross xenconsoled
+    # to dom0's console for nothing; the markers still come through.
+    local DOMU_EXTRA=quiet
     while [ "$i" -le "$n" ]; do
         names=
         for k in 1 2 3; do
