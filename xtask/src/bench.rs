@@ -21,6 +21,8 @@
 //! moment of the host does not land on one configuration only. Each run's
 //! serial log is kept as `target/qemu-logs/bench-<what>-<n>.log`.
 
+mod dom0;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -66,6 +68,9 @@ pub struct BenchArgs {
     /// Skip the uncounted warm-up boot before the measured runs.
     #[arg(long)]
     no_warmup: bool,
+    /// Leave out the dom0 part (the toolstack's start and `xl create`).
+    #[arg(long)]
+    no_dom0: bool,
 }
 
 /// What is booted.
@@ -192,6 +197,15 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
     harness::ensure_prerequisites()?;
     let image = harness::build_hypervisor()?;
     let assets = harness::prepare_guest_assets()?;
+    let mut dom0_series = if args.no_dom0 {
+        Vec::new()
+    } else {
+        dom0::series(
+            &image,
+            args.no_xen,
+            Duration::from_secs(args.timeout.max(300)),
+        )?
+    };
     let timeout = Duration::from_secs(args.timeout);
     let machine = |cfg: QemuConfig| QemuConfig {
         smp: args.smp,
@@ -264,6 +278,11 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
             s.run(run, args.runs)?;
         }
     }
+    for run in 1..=args.runs {
+        for s in &mut dom0_series {
+            s.run(run, args.runs)?;
+        }
+    }
 
     report(
         &args,
@@ -271,11 +290,23 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
         xen_note.as_deref(),
         xen_unavailable.as_deref(),
     );
+    if !dom0_series.is_empty() {
+        let floor = series
+            .iter()
+            .find(|s| s.subject == Subject::Floor)
+            .and_then(Series::median);
+        dom0::report(&dom0_series, args.runs, floor);
+    }
     eprintln!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
-    Ok(series
+    let dom0_ok = dom0_series
         .iter()
-        .filter(|s| s.subject.required())
-        .all(|s| s.failures.is_empty() && !s.times.is_empty()))
+        .filter(|s| s.is_rxen())
+        .all(|s| !s.failed());
+    Ok(dom0_ok
+        && series
+            .iter()
+            .filter(|s| s.subject.required())
+            .all(|s| s.failures.is_empty() && !s.times.is_empty()))
 }
 
 /// A kernel booted by QEMU itself with the test initramfs.

@@ -30,7 +30,8 @@ enum Cmd {
     Build,
     /// Build the hypervisor and boot it in QEMU, console on this terminal.
     Run(RunArgs),
-    /// Build a bootable GRUB ISO for a real machine.
+    /// Build a bootable GRUB ISO for a real machine (by default with the
+    /// demo dom0, as `run` boots it).
     Iso {
         /// Default: target/rxen.iso.
         #[arg(long)]
@@ -38,6 +39,8 @@ enum Cmd {
         /// A boot module, NAME=PATH; repeatable.
         #[arg(long = "module", value_name = "NAME=PATH")]
         modules: Vec<Module>,
+        #[command(flatten)]
+        dom0: Dom0Args,
         /// The hypervisor command line (default `loglvl=info`).
         #[arg(last = true)]
         cmdline: Vec<String>,
@@ -48,6 +51,56 @@ enum Cmd {
     Assets,
     /// Boot time to /init and power-off: no hypervisor, rxen, Xen 4.17; rxen's memory.
     Bench(bench::BenchArgs),
+}
+
+/// Which control domain to boot.
+#[derive(Args, Clone, Default)]
+struct Dom0Args {
+    /// A dom0 kernel of your own (Debian's generic kernel, say) instead of
+    /// the demo dom0.
+    #[arg(long, value_name = "KERNEL")]
+    dom0: Option<PathBuf>,
+    /// Its initrd.
+    #[arg(long, value_name = "FILE", requires = "dom0")]
+    dom0_ramdisk: Option<PathBuf>,
+    /// Its command line (default `console=hvc0`).
+    #[arg(long, value_name = "ARGS", requires = "dom0")]
+    dom0_args: Option<String>,
+    /// The demo dom0 with a root shell on its console instead of the demo.
+    #[arg(long, conflicts_with = "dom0")]
+    dom0_shell: bool,
+    /// No control domain: the old demo, boot-time domains only.
+    #[arg(long, conflicts_with_all = ["dom0", "dom0_shell"])]
+    dom0less: bool,
+}
+
+/// The dom0's boot modules the options ask for (`None`: no dom0).
+fn dom0_modules(args: &Dom0Args, with_domains: bool) -> Result<Option<Vec<Module>>> {
+    if args.dom0less {
+        return Ok(None);
+    }
+    if let Some(kernel) = &args.dom0 {
+        let cmdline = args
+            .dom0_args
+            .clone()
+            .unwrap_or_else(|| "console=hvc0".into());
+        let mut modules = vec![Module::with_cmdline("dom0-kernel", kernel, cmdline)?];
+        if let Some(ramdisk) = &args.dom0_ramdisk {
+            modules.push(Module::new("dom0-initrd", ramdisk)?);
+        }
+        return Ok(Some(modules));
+    }
+    // Boot-time domains given alone run without dom0, as before.
+    if with_domains && !args.dom0_shell {
+        return Ok(None);
+    }
+    let scenario = if args.dom0_shell { "shell" } else { "demo" };
+    eprintln!("xtask: booting the demo dom0 (Debian's generic kernel and Xen 4.17 toolstack, scenario '{scenario}')");
+    let assets = harness::prepare_dom0_assets()?;
+    Ok(Some(harness::dom0_boot_modules(
+        &assets,
+        &harness::dom0_cmdline(&[scenario], ""),
+    )?))
 }
 
 #[derive(Args)]
@@ -69,14 +122,17 @@ struct RunArgs {
     /// A boot module, NAME=PATH; repeatable.
     #[arg(long = "module", value_name = "NAME=PATH")]
     modules: Vec<Module>,
-    /// A domain configuration (xl.cfg) to boot instead of the demo
-    /// (configs/demo/*.cfg); repeatable. Its kernel/ramdisk paths are host
-    /// paths (relative to the file) or @debian-cloud-kernel@/@rxen-initramfs@.
+    /// A boot-time domain configuration (xl.cfg); repeatable. Without a
+    /// dom0 option these run alone (dom0-less). Its kernel/ramdisk paths are
+    /// host paths (relative to the file) or
+    /// @debian-cloud-kernel@/@rxen-initramfs@.
     #[arg(long = "domain", value_name = "FILE", conflicts_with = "no_domains")]
     domains: Vec<PathBuf>,
     /// Boot the hypervisor without any domain (no demo).
     #[arg(long)]
     no_domains: bool,
+    #[command(flatten)]
+    dom0: Dom0Args,
     /// More hypervisor command line, after `debug_exit loglvl=info`.
     #[arg(last = true)]
     cmdline: Vec<String>,
@@ -92,8 +148,9 @@ fn main() -> ExitCode {
         Cmd::Iso {
             out,
             modules,
+            dom0,
             cmdline,
-        } => iso(out, &modules, &cmdline).map(|()| true),
+        } => iso(out, &modules, &dom0, &cmdline).map(|()| true),
         Cmd::Test => test(),
         Cmd::Assets => assets().map(|()| true),
         Cmd::Bench(args) => bench::bench(args),
@@ -114,7 +171,8 @@ fn build() -> Result<PathBuf> {
     harness::build_hypervisor()
 }
 
-/// The domain configurations to boot: `--domain` files, else the demo.
+/// The boot-time domain configurations to boot: `--domain` files, or the
+/// dom0-less demo (configs/demo/*.cfg) with `--dom0less`.
 fn run_configs(args: &RunArgs) -> Result<Vec<PathBuf>> {
     if args.no_domains {
         return Ok(Vec::new());
@@ -122,31 +180,52 @@ fn run_configs(args: &RunArgs) -> Result<Vec<PathBuf>> {
     if !args.domains.is_empty() {
         return Ok(args.domains.clone());
     }
+    if !args.dom0.dom0less {
+        return Ok(Vec::new());
+    }
     let demo = harness::demo_configs()?;
     eprintln!(
-        "xtask: no --domain given: booting the demo, {} domains from configs/demo/",
+        "xtask: --dom0less: booting the dom0-less demo, {} domains from configs/demo/",
         demo.len()
     );
     Ok(demo)
 }
 
-/// The boot modules of `run`: the domains' (with the guest assets they may
-/// refer to), then the `--module` ones.
+/// The boot modules of `run`: dom0's first (its kernel must be the first
+/// module no configuration names), the boot-time domains' (with the guest
+/// assets they may refer to), then the `--module` ones.
 fn run_modules(args: &RunArgs) -> Result<Vec<Module>> {
     let configs = run_configs(args)?;
     let mut modules = Vec::new();
+    if !args.no_domains {
+        if let Some(dom0) = dom0_modules(&args.dom0, !args.domains.is_empty())? {
+            modules.extend(dom0);
+        }
+    }
     if !configs.is_empty() {
         let assets = harness::prepare_guest_assets()?;
-        modules = harness::domain_modules(&configs, &assets.placeholders())?;
+        modules.extend(harness::domain_modules(&configs, &assets.placeholders())?);
     }
     modules.extend(args.modules.iter().cloned());
     Ok(modules)
 }
 
+/// A dom0 run wants the CPU model its glibc survives under QEMU and
+/// dom0's memory on rxen's command line.
+fn has_dom0(modules: &[Module]) -> bool {
+    modules.iter().any(|m| m.name == "dom0-kernel")
+}
+
 fn run(args: RunArgs) -> Result<bool> {
     let image = build()?;
     let modules = run_modules(&args)?;
-    let cmdline = std::iter::once("debug_exit loglvl=info".to_owned())
+    let dom0 = has_dom0(&modules);
+    let mut options = vec!["debug_exit loglvl=info".to_owned()];
+    if dom0 && !args.cmdline.iter().any(|o| o.starts_with("dom0_mem=")) {
+        options.push(harness::DOM0_RXEN_OPTIONS.to_owned());
+    }
+    let cmdline = options
+        .into_iter()
         .chain(args.cmdline)
         .collect::<Vec<_>>()
         .join(" ");
@@ -158,7 +237,7 @@ fn run(args: RunArgs) -> Result<bool> {
     } else {
         (Boot::Pvh { image }, modules)
     };
-    let cfg = QemuConfig {
+    let mut cfg = QemuConfig {
         smp: args.smp,
         memory_mib: args.memory,
         timeout: Duration::from_secs(args.timeout),
@@ -168,6 +247,9 @@ fn run(args: RunArgs) -> Result<bool> {
         log_path: args.log,
         ..QemuConfig::new("run", boot)
     };
+    if dom0 {
+        cfg.cpu = harness::DOM0_CPU_MODEL.to_owned();
+    }
     eprintln!(
         "xtask: booting rxen in QEMU ({} CPUs, {} MiB, timeout {} s) ...",
         cfg.smp,
@@ -188,16 +270,23 @@ fn run(args: RunArgs) -> Result<bool> {
     Ok(r.exit.is_ok())
 }
 
-fn iso(out: Option<PathBuf>, modules: &[Module], cmdline: &[String]) -> Result<()> {
+fn iso(out: Option<PathBuf>, extra: &[Module], dom0: &Dom0Args, cmdline: &[String]) -> Result<()> {
     let image = build()?;
     let out = out.unwrap_or_else(|| harness::target_dir().join("rxen.iso"));
+    let mut modules = dom0_modules(dom0, false)?.unwrap_or_default();
+    modules.extend(extra.iter().cloned());
     // No debug_exit: on a real machine there is no debug-exit port to write.
     let cmdline = if cmdline.is_empty() {
-        "loglvl=info".to_owned()
+        let dom0_mem = if has_dom0(&modules) {
+            harness::DOM0_RXEN_OPTIONS
+        } else {
+            ""
+        };
+        format!("loglvl=info {dom0_mem}").trim_end().to_owned()
     } else {
         cmdline.join(" ")
     };
-    harness::build_iso(&image, modules, &cmdline, &out)?;
+    harness::build_iso(&image, &modules, &cmdline, &out)?;
     let mib = std::fs::metadata(&out)?.len() as f64 / (1 << 20) as f64;
     let out = out.display();
     println!("xtask: wrote {out} ({mib:.1} MiB), a BIOS-bootable GRUB image; the console is COM1 at 115200 baud");
@@ -267,6 +356,10 @@ fn test() -> Result<bool> {
     // here, where a failure is reported as such rather than as test panics.
     steps.push(step("guest assets", || {
         harness::prepare_guest_assets().map(|_| true)
+    }));
+    // dom0: Debian's generic kernel and Xen 4.17 toolstack in an initramfs.
+    steps.push(step("dom0 assets", || {
+        harness::prepare_dom0_assets().map(|_| true)
     }));
     if steps[1].ok {
         // One test at a time: each QEMU wants the machine's (two) cores.
