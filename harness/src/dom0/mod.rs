@@ -534,7 +534,8 @@ mod tests {
             DOMU_RAMDISK_PATH,
             "type = \"pvh\"",
             "on_poweroff = \"destroy\"",
-            "console=hvc0 rxen.test=",
+            "extra = \"console=hvc0 ",
+            "rxen.test=$action",
         ] {
             assert!(
                 SCENARIOS_SCRIPT.contains(needle),

@@ -108,19 +108,20 @@ hung_report() {
             xl | xenstored | oxenstored | xenconsoled | xenconsole | awk) ;;
             *) continue ;;
         esac
-        say "RXEN-XL-HUNG   $pid $comm $(sed -n 's/^State:\t*//p' "/proc/$pid/status" 2> /dev/null) wchan=$(cat "/proc/$pid/wchan" 2> /dev/null)"
+        say "RXEN-XL-HUNG   $pid $comm $(sed -n 's/^State:\t*//p' "/proc/$pid/status" 2> /dev/null) wchan=$(cat "/proc/$pid/wchan" 2> /dev/null) syscall=$(cut -d' ' -f1 "/proc/$pid/syscall" 2> /dev/null)"
+        say "RXEN-XL-HUNG     stack: $(awk '{printf "%s ", $2}' "/proc/$pid/stack" 2> /dev/null)"
     done
 }
 
-# bounded WHAT CMD...: CMD, but after CREATE_TIMEOUT seconds it is
-# reported (hung_report, while it still hangs) and killed (status 137).
+# bounded SECS WHAT CMD...: CMD, but after SECS seconds it is reported
+# (hung_report, while it still hangs) and killed (status 137).
 bounded() {
-    local what="$1" pid polls=0
-    shift
+    local secs="$1" what="$2" pid polls=0
+    shift 2
     "$@" &
     pid=$!
     while kill -0 "$pid" 2> /dev/null; do
-        if [ "$polls" -ge $((CREATE_TIMEOUT * 5)) ]; then
+        if [ "$polls" -ge $((secs * 5)) ]; then
             hung_report "$what"
             kill -9 "$pid"
             break
@@ -131,8 +132,8 @@ bounded() {
     wait "$pid"
 }
 
-# xl_run SECS ARGS...: `xl ARGS` (killed after SECS seconds unless SECS is
-# 0), run again (twice at most) if it crashed; its stdout and stderr as
+# xl_run SECS ARGS...: `xl ARGS` (reported and killed after SECS seconds),
+# run again (twice at most) if it crashed; its stdout and stderr as
 # they were, its status.
 xl_run() {
     local secs="$1" out err rc try=1
@@ -140,13 +141,9 @@ xl_run() {
     out=$(mktemp -p "$WORK")
     err=$(mktemp -p "$WORK")
     while :; do
-        if [ "$secs" = 0 ]; then
-            xl "$@" > "$out" 2> "$err" < /dev/null
-        else
-            timeout "$secs" xl "$@" > "$out" 2> "$err" < /dev/null
-        fi
+        bounded "$secs" "xl $1" xl "$@" > "$out" 2> "$err" < /dev/null
         rc=$?
-        if [ "$rc" != 143 ] && crashed "$rc" "$err" && [ "$try" -lt 3 ]; then
+        if [ "$rc" != 137 ] && crashed "$rc" "$err" && [ "$try" -lt 3 ]; then
             say "RXEN-DOM0-CRASH xl $1 rc=$rc try=$try: $(grep -v "^Parsing config" "$err" | head -n 1)"
             try=$((try + 1))
             continue
@@ -159,9 +156,10 @@ xl_run() {
     return $rc
 }
 
-# xlr ARGS...: xl_run without a time limit.
+# xlr ARGS...: xl_run with the create's time limit (none of the calls
+# the scenarios make takes long; one that hangs is reported).
 xlr() {
-    xl_run 0 "$@"
+    xl_run "$CREATE_TIMEOUT" "$@"
 }
 
 # xl_info_field FIELD: one value of `xl info` (free_memory, nr_cpus, ...).
@@ -285,7 +283,7 @@ start_domu() {
     while :; do
         cfg=$(domu_cfg "$name" "$action")
         uptime_now > "$WORK/$name.start"
-        bounded "xl create $name" xl create "$cfg" > "$WORK/$name.err" 2>&1 < /dev/null
+        bounded "$CREATE_TIMEOUT" "xl create $name" xl create "$cfg" > "$WORK/$name.err" 2>&1 < /dev/null
         rc=$?
         prefix "xl-create $name: " < "$WORK/$name.err"
         [ "$rc" != 0 ] && [ "$try" -lt 3 ] || break
