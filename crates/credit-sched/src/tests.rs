@@ -163,6 +163,24 @@ fn sleep_and_remove_running() {
     s.check_invariants().unwrap();
 }
 
+/// The order the hypervisor relies on when a running vCPU blocks: sleep
+/// first, then publish "blocked" for wakers. A wake that lands before the
+/// sleep (while the vCPU still counts as running) is absorbed, and the
+/// sleep after it leaves the vCPU off every queue: that order loses it.
+#[test]
+fn a_wake_before_the_sleep_of_a_running_vcpu_is_absorbed() {
+    let mut s = sched(1);
+    s.add_domain(D0, 256, 0).unwrap();
+    s.add_vcpu(D0, VcpuId(0), CpuMask::all()).unwrap();
+    let c = s.wake(VcpuId(0), 0).unwrap();
+    s.schedule(c, 0);
+    assert_eq!(s.wake(VcpuId(0), 1), None);
+    s.sleep(VcpuId(0), 2);
+    assert_eq!(s.schedule(c, 3).next, None);
+    assert_eq!(s.vcpu_info(VcpuId(0)).unwrap().state, VcpuState::Blocked);
+    s.check_invariants().unwrap();
+}
+
 #[test]
 fn affinity_change_migrates_running_vcpu() {
     let mut s = sched(2);

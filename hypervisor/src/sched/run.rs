@@ -142,8 +142,13 @@ fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
             }
         }
         Next::Block => {
+            // The policy hears of it *before* the state says Blocked: a
+            // waker that sees Blocked then finds the policy asleep and
+            // queues the vCPU. (The other order loses the vCPU: the wake
+            // lands while the policy still counts it running, then the
+            // sleep undoes it, and nothing ever runs it again.)
+            super::vcpu_stopped(vcpu);
             if vcpu.transition(RunState::Running, RunState::Blocked) {
-                super::vcpu_stopped(vcpu);
                 // An event may have arrived while we were deciding to block.
                 if has_work(dom, vcpu) && vcpu.transition(RunState::Blocked, RunState::Runnable) {
                     vcpu.runstate.change(Runstate::Runnable);
@@ -152,8 +157,10 @@ fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
             }
         }
         Next::Down => {
-            vcpu.transition(RunState::Running, RunState::Down);
+            // As for Block: the policy first, then the state a STARTUP
+            // looks at.
             super::vcpu_stopped(vcpu);
+            vcpu.transition(RunState::Running, RunState::Down);
             // A STARTUP that arrived while it was going down.
             crate::smp_guest::start_if_down(vcpu);
             if dom.vcpus().iter().all(|v| v.state() == RunState::Down) {
