@@ -290,7 +290,13 @@ pub fn destroy(domain: &Arc<Domain>) -> Result<(), Errno> {
         .store(DomainState::Dead as u8, Ordering::SeqCst);
     crate::println!("rxen: d{} destroyed, memory returned", domain.id);
     let (_, free) = crate::mm::frames::stats();
-    crate::println!("rxen: free memory {} MiB", (free * 4096) >> 20);
+    let (heap_used, heap_size) = crate::mm::heap::usage();
+    crate::println!(
+        "rxen: free memory {} MiB (heap: {} of {} KiB in use)",
+        (free * 4096) >> 20,
+        heap_used >> 10,
+        heap_size >> 10
+    );
     notify_control();
     finish_if_dead(domain.id);
     Ok(())

@@ -11,7 +11,7 @@ use rxen_frame_alloc::FRAME_SIZE;
 use crate::arch::paging;
 use crate::sync::TicketLock;
 
-/// 2^10 frames = 4 MiB to start with.
+/// 2^10 frames = 4 MiB to start with, and each time it runs out.
 const INITIAL_ORDER: u32 = 10;
 
 struct KernelHeap(TicketLock<Heap<32>>);
@@ -29,6 +29,13 @@ pub fn init() {
             .lock()
             .init(start, (FRAME_SIZE << INITIAL_ORDER) as usize)
     };
+}
+
+/// Bytes of small objects in use and the heap's size (large blocks are
+/// the frame allocator's and not counted).
+pub fn usage() -> (usize, usize) {
+    let heap = HEAP.0.lock();
+    (heap.stats_alloc_actual(), heap.stats_total_bytes())
 }
 
 /// Allocations this big come straight from the frame allocator (and go
@@ -54,9 +61,20 @@ unsafe impl GlobalAlloc for KernelHeap {
             return super::frames::alloc(frame_order(&layout))
                 .map_or(core::ptr::null_mut(), paging::phys_to_virt);
         }
-        self.0
-            .lock()
-            .alloc(layout)
+        let mut heap = self.0.lock();
+        if let Ok(p) = heap.alloc(layout) {
+            return p.as_ptr();
+        }
+        // Out of room: one more block, kept for good (small objects of
+        // many domains at once outgrow the first).
+        let Ok(pa) = super::frames::alloc(INITIAL_ORDER) else {
+            return core::ptr::null_mut();
+        };
+        let start = paging::phys_to_virt(pa) as usize;
+        // SAFETY: the block is freshly allocated, ours alone, mapped
+        // read-write in the direct map for good.
+        unsafe { heap.add_to_heap(start, start + (FRAME_SIZE << INITIAL_ORDER) as usize) };
+        heap.alloc(layout)
             .map_or(core::ptr::null_mut(), |p| p.as_ptr())
     }
 
