@@ -519,6 +519,7 @@ mod tests {
             "RXEN-XL-CREATE name=",
             "RXEN-XL-TWO ",
             "RXEN-XL-ROUND i=",
+            "RXEN-XL-ROUND-AGAIN i=",
             "RXEN-XL-ERROR case=",
             "RXEN-XL-ERROR-AFTER marker=",
             "RXEN-XL-DESTROY gone=",
