@@ -1,16 +1,13 @@
 //! Which QEMU runs a machine: Debian 12's own (7.2, `qemu-system-x86_64` on
-//! PATH, the default) or QEMU 10.0 from Debian's bookworm-backports,
-//! fetched with `apt-get download` into `target/guest-cache/` and unpacked
-//! there, never installed.
+//! PATH), the default and what every test and benchmark uses, or QEMU 10.0
+//! from Debian's bookworm-backports, fetched with `apt-get download` into
+//! `target/guest-cache/` and unpacked there, never installed.
 //!
-//! Why two: under QEMU 7.2's nested SVM, a CPU now and then finds nothing
-//! mapped right after a world switch (the host after `#VMEXIT`, or the
-//! guest after `VMRUN`) and triple-faults, although the page tables are
-//! intact: about once in fifty to sixty toolstack domains, for Xen 4.17 as
-//! for rxen (docs/design.md). The tests that create dozens of domains in one
-//! boot run under 10.0, where that does not happen; everything else, and
-//! every comparison with Xen (whose dom0 does not start under 10.0), stays
-//! on 7.2.
+//! The second one is for investigations (`RXEN_QEMU=backports` in the
+//! examples): a fault that shows up under both emulators' nested SVM is
+//! more likely ours than QEMU's. It is not a way around QEMU 7.2's
+//! troubles: Xen's dom0 does not start under 10.0, and the faults seen
+//! with many toolstack domains in one boot came under both (docs/design.md).
 
 use std::ffi::OsString;
 use std::fs;
