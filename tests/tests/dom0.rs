@@ -108,6 +108,8 @@ fn faulty_boot(mut qemu: QemuConfig) -> RunResult {
         resets.display().to_string(),
     ]);
     let mut r = harness::run_qemu(&qemu).expect("running QEMU");
+    // The consoles end lines with CR LF; the bookkeeping looks for LF.
+    r.log = r.log.replace("\r\n", "\n");
     let host = std::fs::read_to_string(&resets)
         .unwrap_or_default()
         .contains("Triple fault")
