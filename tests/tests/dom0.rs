@@ -33,10 +33,10 @@ fn dom0_assets() -> &'static Dom0Assets {
 
 /// Boots one toolstack run may take: the first, and a fresh one each time
 /// the emulator fault (see `emulator_faults`) cost it a scenario.
-const MAX_BOOTS: usize = 3;
+const MAX_BOOTS: usize = 4;
 /// Emulator faults one toolstack run may meet in all (dom0's, domUs', the
 /// host's).
-const MAX_EMULATOR_FAULTS: usize = 3;
+const MAX_EMULATOR_FAULTS: usize = 4;
 /// Starts each boot's part of the merged log.
 const BOOT_SEPARATOR: &str = "RXEN-TEST-BOOT ";
 /// Each boot's emulator faults, recorded in the merged log (the lines of a
