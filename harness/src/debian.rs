@@ -115,7 +115,8 @@ pub(crate) fn download_deb(package: &str) -> Result<PathBuf> {
         .with_context(|| format!("apt-get download {package} succeeded but left no .deb"))
 }
 
-fn find_deb(dir: &Path, package: &str) -> Result<Option<PathBuf>> {
+/// The `.deb` of `package` in `dir`, if one was downloaded there.
+pub(crate) fn find_deb(dir: &Path, package: &str) -> Result<Option<PathBuf>> {
     let prefix = format!("{package}_");
     for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();

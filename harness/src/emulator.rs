@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{ensure, Context, Result};
 
-use crate::debian::{deb_version, extract_from_deb};
+use crate::debian::{deb_version, extract_from_deb, find_deb};
 use crate::guest_cache_dir;
 
 /// The suite and packages of the newer QEMU.
@@ -142,18 +142,6 @@ fn download_backport(package: &str) -> Result<PathBuf> {
     );
     find_deb(&debs, package)?
         .with_context(|| format!("apt-get download {package} succeeded but left no .deb"))
-}
-
-fn find_deb(dir: &Path, package: &str) -> Result<Option<PathBuf>> {
-    let prefix = format!("{package}_");
-    for entry in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if name.starts_with(&prefix) && name.ends_with(".deb") {
-            return Ok(Some(path));
-        }
-    }
-    Ok(None)
 }
 
 /// apt with its own sources list (the host's Debian mirror, suite
