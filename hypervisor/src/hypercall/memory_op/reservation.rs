@@ -2,6 +2,7 @@
 //! toolstack building a guest, a balloon growing), giving pages back (a
 //! balloon shrinking), claims and the PoD target the toolstack sets.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use rxen_xen_abi::errno::{self, Errno};
@@ -9,24 +10,46 @@ use rxen_xen_abi::memory::*;
 
 use super::super::Call;
 use crate::domain::memory::{MemoryError, PageKind};
+use crate::domain::Domain;
 
 /// Largest extent accepted (2 MiB); larger ones fail so the toolstack
 /// retries with smaller ones, as it does on Xen without 1 GiB pages.
 const MAX_ORDER: u32 = 9;
 
-/// XENMEM_populate_physmap: extents of fresh, zeroed RAM at the gfns the
-/// list names. Returns the extents done (all of them, or where it stopped).
-pub fn populate(call: &mut Call, arg: u64, start: u64) -> Result<u64, Errno> {
+/// A reservation request, read once for populate and decrease alike.
+enum Extents {
+    /// Nothing (more) to do: the count of extents to report.
+    Done(u64),
+    /// The request, its target and the gfns of extents `start..`.
+    Todo(XenMemoryReservation, Arc<Domain>, Vec<u64>),
+}
+
+/// Reads the request at `arg` and the gfns still to do from `start` (a
+/// continuation's restart point). Orders above 2 MiB, and (for
+/// `populate`) populate-on-demand, are answered with the extents done so
+/// far: the toolstack then falls back to what rxen does.
+fn extents(call: &mut Call, arg: u64, start: u64, populate: bool) -> Result<Extents, Errno> {
     let req: XenMemoryReservation = call.read(arg)?;
     let target = call.target(req.domid)?;
-    if req.mem_flags & XENMEMF_POPULATE_ON_DEMAND != 0 || req.extent_order > MAX_ORDER {
-        return Ok(start.min(req.nr_extents));
+    let pod = populate && req.mem_flags & XENMEMF_POPULATE_ON_DEMAND != 0;
+    if pod || req.extent_order > MAX_ORDER {
+        return Ok(Extents::Done(start.min(req.nr_extents)));
     }
     if start >= req.nr_extents {
-        return Ok(req.nr_extents);
+        return Ok(Extents::Done(req.nr_extents));
     }
     let count = usize::try_from(req.nr_extents - start).map_err(|_| errno::EINVAL)?;
     let gfns: Vec<u64> = call.read_array(req.extent_start + start * 8, count)?;
+    Ok(Extents::Todo(req, target, gfns))
+}
+
+/// XENMEM_populate_physmap: extents of fresh, zeroed RAM at the gfns the
+/// list names. Returns the extents done (all of them, or where it stopped).
+pub fn populate(call: &mut Call, arg: u64, start: u64) -> Result<u64, Errno> {
+    let (req, target, gfns) = match extents(call, arg, start, true)? {
+        Extents::Done(n) => return Ok(n),
+        Extents::Todo(req, target, gfns) => (req, target, gfns),
+    };
     let mut done = start;
     let mut memory = target.memory.lock();
     for gfn in gfns {
@@ -50,16 +73,10 @@ pub fn populate(call: &mut Call, arg: u64, start: u64) -> Result<u64, Errno> {
 /// XENMEM_decrease_reservation: the guest (its balloon) gives RAM back.
 /// Frames another domain still maps stay alive until it unmaps them.
 pub fn decrease(call: &mut Call, arg: u64, start: u64) -> Result<u64, Errno> {
-    let req: XenMemoryReservation = call.read(arg)?;
-    let target = call.target(req.domid)?;
-    if req.extent_order > MAX_ORDER {
-        return Ok(start.min(req.nr_extents));
-    }
-    if start >= req.nr_extents {
-        return Ok(req.nr_extents);
-    }
-    let count = usize::try_from(req.nr_extents - start).map_err(|_| errno::EINVAL)?;
-    let gfns: Vec<u64> = call.read_array(req.extent_start + start * 8, count)?;
+    let (req, target, gfns) = match extents(call, arg, start, false)? {
+        Extents::Done(n) => return Ok(n),
+        Extents::Todo(req, target, gfns) => (req, target, gfns),
+    };
     let mut done = start;
     let mut removed = Vec::new();
     {
