@@ -332,10 +332,17 @@ fn log_statistics(domain: &Domain) {
     }
 }
 
-/// Domains still running (not shut down and kept, not dying).
+/// Domains that have not ended: running, or on their way out (shut down
+/// with its handler yet to destroy it, or a destroy under way on another
+/// CPU, which must finish before the machine goes off). A domain kept for
+/// inspection (`preserve`) has ended.
 pub fn running_count() -> usize {
     crate::domain::all()
         .iter()
-        .filter(|d| d.state() < DomainState::Shutdown)
+        .filter(|d| {
+            let state = d.state();
+            let kept = state == DomainState::Shutdown && d.boot_action() == Some(Action::Preserve);
+            state < DomainState::Dead && !kept
+        })
         .count()
 }
