@@ -54,6 +54,7 @@ pub fn main(boot: &BootInfo) -> ! {
     }
     let tsc_hz = arch::time::calibrate_tsc();
     println!("rxen {VERSION} starting");
+    arch::mem::self_check();
     println!("rxen: boot protocol {}", protocol_name(boot.protocol()));
     println!("rxen: command line \"{}\"", boot.cmdline());
     for issue in cmdline.issues() {

@@ -11,6 +11,7 @@ pub mod gdt;
 pub mod guest_paging;
 pub mod hvm_state;
 pub mod interrupts;
+pub mod mem;
 pub mod npt;
 pub mod paging;
 pub mod percpu;

@@ -48,18 +48,9 @@ pub fn phys_to_virt(pa: u64) -> *mut u8 {
 /// # Safety
 /// [pa, pa+len) must be memory the caller owns, in the direct map.
 pub unsafe fn zero_phys(pa: u64, len: usize) {
-    let ptr = phys_to_virt(pa);
-    // SAFETY: the caller owns the range; rep stosq writes exactly len/8
-    // quadwords forward (DF is clear in the hypervisor).
-    unsafe {
-        core::arch::asm!(
-            "rep stosq",
-            inout("rcx") len / 8 => _,
-            inout("rdi") ptr => _,
-            in("rax") 0u64,
-            options(nostack, preserves_flags)
-        );
-    }
+    // SAFETY: the caller owns the range (memset is arch/mem.rs's loop, not
+    // `rep stosq`, which is slow under emulation).
+    unsafe { core::ptr::write_bytes(phys_to_virt(pa), 0, len) };
 }
 
 /// The physical address behind a direct-map pointer.
