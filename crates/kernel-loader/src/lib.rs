@@ -88,6 +88,22 @@ pub fn load(bytes: &[u8]) -> Result<KernelImage, LoadError> {
     elf::parse(vmlinux)
 }
 
+/// How a kernel file holds its `vmlinux`, for messages and timings: `elf`
+/// (a vmlinux itself), the compression of a bzImage's payload (`xz`, `lz4`,
+/// `none`, …), or `unknown`.
+pub fn packing(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(elf::ELF_MAGIC) {
+        return "elf";
+    }
+    if !bzimage::is_bzimage(bytes) {
+        return "unknown";
+    }
+    bzimage::payload(bytes)
+        .ok()
+        .and_then(decompress::Compression::detect)
+        .map_or("unknown", decompress::Compression::name)
+}
+
 /// Returns the `vmlinux` ELF file inside a kernel file: the file itself if it
 /// is already ELF, else the decompressed bzImage payload. Useful for tools
 /// that want to inspect the ELF (and to time decompression on its own).

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use rxen_kernel_loader::{extract_vmlinux, load, KernelImage, LoadError};
+use rxen_kernel_loader::{extract_vmlinux, load, packing, KernelImage, LoadError};
 
 fn assert_linux_like(image: &KernelImage) {
     assert_eq!(image.pvh_entry, PVH_ENTRY);
@@ -166,4 +166,17 @@ fn a_decompression_bomb_is_too_big() {
     let payload = lz4_legacy(&elf_like, 8 << 20);
     let error = load(&bzimage(&payload, 0, 27)).unwrap_err();
     assert_eq!(error, LoadError::TooBig);
+}
+
+#[test]
+fn packing_names_the_payload_format() {
+    let elf = linux_like_elf();
+    assert_eq!(packing(&elf), "elf");
+    assert_eq!(packing(&bzimage(&xz_bcj(&elf), elf.len(), 27)), "xz");
+    assert_eq!(
+        packing(&bzimage(&lz4_legacy(&elf, 256), elf.len(), 27)),
+        "lz4"
+    );
+    assert_eq!(packing(&bzimage(&elf, elf.len(), 27)), "none");
+    assert_eq!(packing(b"not a kernel at all"), "unknown");
 }

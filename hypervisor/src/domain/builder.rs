@@ -160,14 +160,14 @@ impl KernelCache {
         &mut self,
         name: &str,
         bytes: &[u8],
-    ) -> Result<Arc<rxen_kernel_loader::KernelImage>, String> {
+    ) -> Result<(Arc<rxen_kernel_loader::KernelImage>, bool), String> {
         if let Some((_, image)) = self.images.iter().find(|(n, _)| n == name) {
-            return Ok(image.clone());
+            return Ok((image.clone(), true));
         }
         let image =
             Arc::new(rxen_kernel_loader::load(bytes).map_err(|e| format!("kernel '{name}': {e}"))?);
         self.images.push((String::from(name), image.clone()));
-        Ok(image)
+        Ok((image, false))
     }
 }
 
@@ -220,7 +220,7 @@ pub fn build(spec: ImageSpec, kernels: &mut KernelCache) -> Result<Arc<Domain>, 
     let memory_bytes = spec.memory_bytes;
     check_free_memory(memory_bytes)?;
     let id = spec.id;
-    let t0 = crate::time::now_ns();
+    let mut phases = BuildPhases::start();
     // RAM first, zeroed by idle CPUs while this one decompresses the
     // kernel. The first MiB is all backed (as on Xen), though the e820
     // reserves its top: Linux reads the BIOS data areas there.
@@ -235,10 +235,11 @@ pub fn build(spec: ImageSpec, kernels: &mut KernelCache) -> Result<Arc<Domain>, 
             .map_err(mem_err)?,
     );
     crate::mm::scrub::post(&blocks);
+    phases.p2m_done();
     // Whatever happens next, no block is freed while still being zeroed.
     let scrubbing = ScrubWait;
-    let image = kernels.load(spec.kernel_label, spec.kernel)?;
-    let t1 = crate::time::now_ns();
+    let (image, cached) = kernels.load(spec.kernel_label, spec.kernel)?;
+    phases.kernel_done();
     let plan = layout::plan(&GuestSpec {
         memory_bytes,
         vcpus: spec.vcpus,
@@ -249,7 +250,7 @@ pub fn build(spec: ImageSpec, kernels: &mut KernelCache) -> Result<Arc<Domain>, 
     })
     .map_err(|e| e.to_string())?;
     drop(scrubbing);
-    let t2 = crate::time::now_ns();
+    phases.zeroing_done();
     for seg in &image.segments {
         memory
             .write(seg.paddr, image.data(seg))
@@ -257,13 +258,20 @@ pub fn build(spec: ImageSpec, kernels: &mut KernelCache) -> Result<Arc<Domain>, 
     }
     let entry = image.pvh_entry;
     drop(image);
+    phases.copy_done();
+    let packing = match cached {
+        true => "already decompressed",
+        false => rxen_kernel_loader::packing(spec.kernel),
+    };
     log::info!(
-        "d{id}: {} MiB of RAM and the kernel ready in {} ms (kernel {} ms, then zeroing {} ms), copied in {} ms",
+        "d{id}: {} MiB of RAM and the kernel ready in {} ms: p2m {} ms, kernel ({packing}, {} KiB) {} ms, zeroing then {} ms, copy {} ms",
         memory_bytes >> 20,
-        (t2 - t0) / 1_000_000,
-        (t1 - t0) / 1_000_000,
-        (t2 - t1) / 1_000_000,
-        (crate::time::now_ns() - t2) / 1_000_000
+        phases.total_ms(),
+        phases.p2m_ms,
+        spec.kernel.len() >> 10,
+        phases.kernel_ms,
+        phases.zeroing_ms,
+        phases.copy_ms,
     );
     if let (Some(bytes), Some(range)) = (spec.initrd, plan.initrd()) {
         memory.write(range.start, bytes).map_err(mem_err)?;
@@ -335,6 +343,57 @@ fn assemble(
 
 /// Waits, when dropped, until every block posted for zeroing is done.
 struct ScrubWait;
+
+/// How long each phase of a build took, for the log: a slow phase shows.
+struct BuildPhases {
+    last_ns: u64,
+    p2m_ms: u64,
+    kernel_ms: u64,
+    zeroing_ms: u64,
+    copy_ms: u64,
+}
+
+impl BuildPhases {
+    fn start() -> Self {
+        Self {
+            last_ns: crate::time::now_ns(),
+            p2m_ms: 0,
+            kernel_ms: 0,
+            zeroing_ms: 0,
+            copy_ms: 0,
+        }
+    }
+
+    /// Milliseconds since the previous phase ended.
+    fn lap(&mut self) -> u64 {
+        let now = crate::time::now_ns();
+        let ms = now.saturating_sub(self.last_ns) / 1_000_000;
+        self.last_ns = now;
+        ms
+    }
+
+    fn p2m_done(&mut self) {
+        self.p2m_ms = self.lap();
+    }
+
+    /// Decompressed and parsed (or found in the cache).
+    fn kernel_done(&mut self) {
+        self.kernel_ms = self.lap();
+    }
+
+    /// The rest of the RAM zeroed (helping the idle CPUs).
+    fn zeroing_done(&mut self) {
+        self.zeroing_ms = self.lap();
+    }
+
+    fn copy_done(&mut self) {
+        self.copy_ms = self.lap();
+    }
+
+    fn total_ms(&self) -> u64 {
+        self.p2m_ms + self.kernel_ms + self.zeroing_ms + self.copy_ms
+    }
+}
 
 impl Drop for ScrubWait {
     fn drop(&mut self) {
