@@ -306,6 +306,10 @@ struct Vcpu {
     /// When it was last switched in (for the rate limit).
     run_start: u64,
     runtime_ns: u64,
+    /// Time run on each pCPU in this accounting period and in the last one
+    /// (see `fair_shares`).
+    ran_here_ns: Vec<u64>,
+    ran_here_last_ns: Vec<u64>,
 }
 
 #[derive(Debug)]
@@ -346,6 +350,49 @@ pub struct CreditScheduler {
     nr_parked: usize,
     /// Where the next steal scan starts (Xen's `balance_bias`).
     balance_bias: usize,
+}
+
+/// How much of pCPU `c`'s next period vCPU `vc` can use: whatever it gets
+/// if it is runnable; if it is blocked, four times what it ran on `c` in
+/// the last period (so a vCPU working in bursts can grow), at least a
+/// hundredth of the period.
+fn usable_share(vc: &Vcpu, c: usize, period: i128) -> i128 {
+    if vc.runnable {
+        return i128::MAX;
+    }
+    let ran = vc.ran_here_last_ns.get(c).copied().unwrap_or(0);
+    (4 * i128::from(ran)).max(period / 100)
+}
+
+/// Splits `period` among `(vcpu, weight, usable)` by weight, except that
+/// none gets more than it can use: what a nearly idle vCPU (dom0's between
+/// two commands, or one that runs on another pCPU) leaves goes to the busy
+/// ones, by their weights. Without this, credit handed to a vCPU that never
+/// spends it here is missing from the busy ones, they all run out, and out
+/// of credit they share the pCPU equally: the weights are lost.
+fn water_fill(period: i128, mut left: Vec<(VcpuId, i128, i128)>) -> Vec<(VcpuId, i128)> {
+    let mut given = Vec::with_capacity(left.len());
+    let mut rest = period;
+    loop {
+        let total: i128 = left.iter().map(|&(_, w, _)| w).sum();
+        if total == 0 {
+            return given;
+        }
+        let before = left.len();
+        left.retain(|&(v, w, usable)| {
+            if usable < rest * w / total {
+                given.push((v, usable));
+                false
+            } else {
+                true
+            }
+        });
+        if left.len() == before {
+            given.extend(left.iter().map(|&(v, w, _)| (v, rest * w / total)));
+            return given;
+        }
+        rest = period - given.iter().map(|&(_, s)| s).sum::<i128>();
+    }
 }
 
 fn ceil_div(a: i128, b: i128) -> i128 {
@@ -491,6 +538,8 @@ impl CreditScheduler {
                 burn_mark: 0,
                 run_start: 0,
                 runtime_ns: 0,
+                ran_here_ns: alloc::vec![0; self.nr_pcpus],
+                ran_here_last_ns: alloc::vec![0; self.nr_pcpus],
             },
         );
         Ok(())
@@ -713,8 +762,16 @@ impl CreditScheduler {
             vc.yielding = false;
             vc.loc = Loc::Off;
             let wants_cpu = vc.runnable && !vc.parked;
+            // Put off the pCPU before its slice was over (a boosted vCPU
+            // woke): it goes back ahead of its equals, not behind them.
+            // Otherwise every wake-up of a nearly idle vCPU (dom0's, every
+            // few ms) rotates the busy ones round-robin, and their weights
+            // no longer show.
+            let preempted = may_stay && !yielding && now_ns < self.pcpus[c].slice_end;
             self.pcpus[c].curr = None;
-            if may_stay {
+            if preempted {
+                self.runq_insert_first(p, c);
+            } else if may_stay {
                 self.runq_insert(p, c, yielding);
             } else if wants_cpu {
                 // Its affinity no longer includes this pCPU, or an idle pCPU
@@ -998,6 +1055,9 @@ impl CreditScheduler {
         let delta = now.saturating_sub(vc.burn_mark);
         vc.credit = vc.credit.saturating_sub(delta.min(i64::MAX as u64) as i64);
         vc.runtime_ns = vc.runtime_ns.saturating_add(delta);
+        if let Some(here) = vc.ran_here_ns.get_mut(vc.processor) {
+            *here = here.saturating_add(delta);
+        }
         vc.burn_mark = vc.burn_mark.max(now);
         // A vCPU off the active list that has used up its saved credit starts
         // earning again (Xen waits for a tick to catch it running, which a
@@ -1052,6 +1112,20 @@ impl CreditScheduler {
         if yielding && pos < runq.len() {
             pos += 1;
         }
+        self.pcpus[c].runq.insert(pos, v);
+        let vc = self.vcpu_mut(v);
+        vc.loc = Loc::Queued(c);
+        vc.processor = c;
+    }
+
+    /// Inserts into `c`'s run queue ahead of every vCPU of its priority.
+    fn runq_insert_first(&mut self, v: VcpuId, c: usize) {
+        let pri = self.vcpu(v).pri;
+        let runq = &self.pcpus[c].runq;
+        let pos = runq
+            .iter()
+            .position(|x| self.vcpus[x].pri <= pri)
+            .unwrap_or(runq.len());
         self.pcpus[c].runq.insert(pos, v);
         let vc = self.vcpu_mut(v);
         vc.loc = Loc::Queued(c);
@@ -1202,7 +1276,7 @@ impl CreditScheduler {
         // Weight over affinity size, scaled by the pCPU count to stay
         // integral.
         let scale = self.nr_pcpus as i128;
-        let active: Vec<(VcpuId, i128, CpuMask)> = self
+        let active: Vec<(VcpuId, &Vcpu, i128, CpuMask)> = self
             .vcpus
             .iter()
             .filter(|(_, vc)| vc.active)
@@ -1210,23 +1284,18 @@ impl CreditScheduler {
                 let allowed = vc.affinity.and(self.online);
                 let count = allowed.iter().count().max(1) as i128;
                 let w = i128::from(self.doms[&vc.dom].weight) * scale / count;
-                (v, w.max(1), allowed)
+                (v, vc, w.max(1), allowed)
             })
             .collect();
         let mut shares = BTreeMap::new();
         for c in self.online.iter() {
-            let total: i128 = active
+            let here: Vec<(VcpuId, i128, i128)> = active
                 .iter()
-                .filter(|(_, _, a)| a.contains(c))
-                .map(|(_, w, _)| *w)
-                .sum();
-            if total == 0 {
-                continue;
-            }
-            for (v, w, a) in &active {
-                if a.contains(c) {
-                    *shares.entry(*v).or_insert(0) += period * w / total;
-                }
+                .filter(|(_, _, _, a)| a.contains(c))
+                .map(|&(v, vc, w, _)| (v, w, usable_share(vc, c.index(), period)))
+                .collect();
+            for (v, share) in water_fill(period, here) {
+                *shares.entry(v).or_insert(0) += share;
             }
         }
         shares
@@ -1243,6 +1312,10 @@ impl CreditScheduler {
         if self.weight_total == 0 {
             self.credit_balance = 0;
             return;
+        }
+        for vc in self.vcpus.values_mut() {
+            core::mem::swap(&mut vc.ran_here_ns, &mut vc.ran_here_last_ns);
+            vc.ran_here_ns.fill(0);
         }
         let fair_shares = self.fair_shares();
         let mut balance: i128 = 0;

@@ -446,3 +446,46 @@ fn weights_hold_when_pinned_to_one_of_several_pcpus() {
     );
     assert!(sd <= 0.27, "{sd}");
 }
+
+#[test]
+fn weights_hold_beside_a_nearly_idle_control_domain() {
+    // The same three pinned to pCPU 1, and a dom0 whose two vCPUs wake for
+    // short bursts (a toolstack between commands), free to run anywhere or
+    // pinned beside them. The credit such a vCPU is handed and never spends
+    // must go to the busy ones (otherwise they all run out and share pCPU 1
+    // equally), and its wake-ups must not rotate them round-robin.
+    for dom0_affinity in [CpuMask::all(), pin(1)] {
+        let mut s = Sim::new(2, SchedConfig::default());
+        s.domain(0, 256, 0);
+        s.domain(1, 512, 0);
+        s.domain(2, 1024, 0);
+        s.domain(9, 256, 0);
+        let a = s.vcpu(0, 0, pin(1), CpuBound);
+        let b = s.vcpu(1, 1, pin(1), CpuBound);
+        let c = s.vcpu(2, 2, pin(1), CpuBound);
+        for v in [8, 9] {
+            s.vcpu(
+                9,
+                v,
+                dom0_affinity,
+                Periodic {
+                    run_ns: 200 * US,
+                    sleep_ns: 5 * MS,
+                },
+            );
+        }
+        s.run_until(20 * SEC);
+        let (sa, sb, sc) = (
+            s.share(a, 20 * SEC),
+            s.share(b, 20 * SEC),
+            s.share(c, 20 * SEC),
+        );
+        println!(
+            "pinned to pCPU 1 beside a bursty dom0 ({dom0_affinity:?}): {sa:.4} {sb:.4} {sc:.4}"
+        );
+        assert!(
+            (sb / sa - 2.0).abs() < 0.2 && (sc / sa - 4.0).abs() < 0.4,
+            "{sa} {sb} {sc}"
+        );
+    }
+}
