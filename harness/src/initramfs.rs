@@ -59,8 +59,9 @@ pub const FUZZ_CALLS: u64 = 150_000;
 /// restarted domain gets a new id), `nproc`, `parallel` (two spinning
 /// threads: CPU time against wall time), `hotplug` (take vCPU 1 offline
 /// and back), `read-input` (echo one line typed on its console),
-/// `share=EPOCH,S` (CPU share over S seconds from wall-clock
-/// second EPOCH); `isolation` (guest-probe's isolation checks),
+/// `share=EPOCH,S[,N]` (CPU share over S seconds from wall-clock
+/// second EPOCH, N such windows 5 s apart), `watch=S` (a counter, the
+/// wall clock, MemTotal and the online CPUs every second for S seconds); `isolation` (guest-probe's isolation checks),
 /// `fuzz[=SEED]` (the hypercall fuzzer), `checksum=S` (S seconds of
 /// memory checking). Every action ends in a power-off.
 pub const INIT_SCRIPT: &str = r#"#!/bin/sh
@@ -143,8 +144,14 @@ case "$action" in
         echo "RXEN-HOTPLUG online=$(nproc)"
         ;;
     share=*)
-        spec="${action#share=}"
-        /bin/guest-probe share --start "${spec%,*}" --seconds "${spec#*,}"
+        # share=EPOCH,S or share=EPOCH,S,N (N windows, 5 s apart)
+        IFS=, read -r start seconds windows <<EOF
+${action#share=}
+EOF
+        /bin/guest-probe share --start "$start" --seconds "$seconds" --windows "${windows:-1}" --gap 5
+        ;;
+    watch=*)
+        /bin/guest-probe watch --seconds "${action#watch=}"
         ;;
     nproc)
         echo "RXEN-NPROC $(nproc 2>/dev/null || grep -c ^processor /proc/cpuinfo)"

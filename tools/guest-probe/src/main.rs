@@ -12,8 +12,12 @@
 //! guest-probe checksum [--seconds S] [--seed X]
 //!     RXEN-CHECKSUM rounds=<n> mismatches=<m>
 //!     RXEN-CHECKSUM-DONE ok|CORRUPTED
-//! guest-probe share --start EPOCH --seconds S
-//!     RXEN-SHARE share=<f> steal=<f> work=<n>   (CPU-bound over [EPOCH, EPOCH+S])
+//! guest-probe share --start EPOCH --seconds S [--windows N --gap G]
+//!     RXEN-SHARE share=<f> steal=<f> work=<n> window=<i>
+//!         (CPU-bound over [EPOCH, EPOCH+S], then over the same length
+//!         again every S+G seconds, N windows in all)
+//! guest-probe watch [--seconds S]
+//!     RXEN-WATCH n=<i> wall=<s> up=<s> memtotal_kib=<k> cpus=<n>   (every second)
 //! guest-probe parallel [--seconds S]
 //!     RXEN-PARALLEL cpu=<s> wall=<s>            (two spinning threads)
 //! ```
@@ -34,6 +38,7 @@ mod cpushare;
 mod fuzz;
 mod isolation;
 mod sys;
+mod watch;
 mod xen;
 
 use std::process::ExitCode;
@@ -47,7 +52,8 @@ const DOMID_PRESENT: u32 = 1 << 4;
 
 const USAGE: &str = "usage: guest-probe domid | isolation | \
 fuzz [--seconds S] [--min-calls N] [--seed X] | checksum [--seconds S] [--seed X] | \
-share --start EPOCH --seconds S | parallel [--seconds S]";
+share --start EPOCH --seconds S [--windows N --gap G] | parallel [--seconds S] | \
+watch [--seconds S]";
 
 /// The four registers a CPUID leaf returns.
 #[derive(Clone, Copy, Debug)]
@@ -192,12 +198,20 @@ fn main() -> ExitCode {
                 o[2].unwrap_or(1),
             )
         }),
-        Some("share") => options(rest, &["start", "seconds"]).map(|o| {
-            let s = cpushare::measure(o[0].unwrap_or(0), o[1].unwrap_or(20));
-            println!(
-                "RXEN-SHARE share={:.4} steal={:.4} work={}",
-                s.share, s.steal, s.work
-            );
+        Some("share") => options(rest, &["start", "seconds", "windows", "gap"]).map(|o| {
+            let (start, seconds) = (o[0].unwrap_or(0), o[1].unwrap_or(20));
+            for window in 0..o[2].unwrap_or(1) {
+                let from = start + window * (seconds + o[3].unwrap_or(5));
+                let s = cpushare::measure(from, seconds);
+                println!(
+                    "RXEN-SHARE share={:.4} steal={:.4} work={} window={window}",
+                    s.share, s.steal, s.work
+                );
+            }
+            ExitCode::SUCCESS
+        }),
+        Some("watch") => options(rest, &["seconds"]).map(|o| {
+            watch::watch(o[0].unwrap_or(30), std::time::Duration::from_secs(1));
             ExitCode::SUCCESS
         }),
         Some("parallel") => options(rest, &["seconds"]).map(|o| {
