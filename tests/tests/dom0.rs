@@ -22,6 +22,8 @@ use rxen_harness::{self as harness, Dom0Assets, Exit, QemuConfig, RunResult, Tes
 
 /// Rounds of creating and destroying three domains (the twenty).
 const ROUNDS: u32 = 20;
+/// The everyday management commands' scenarios (harness/src/dom0/manage.sh).
+const MANAGEMENT: [&str; 5] = ["pause", "vcpus", "credit", "memset", "watch"];
 /// dom0's memory and vCPUs, as given on rxen's command line.
 const DOM0_MIB: u64 = 512;
 const DOM0_VCPUS: u64 = 2;
@@ -55,6 +57,7 @@ fn toolstack_run() -> &'static RunResult {
             .iter()
             .map(|s| s.to_string())
             .chain([format!("rounds={ROUNDS}")])
+            .chain(MANAGEMENT.iter().map(|s| s.to_string()))
             .collect();
         let mut log = String::new();
         let mut last = None;
@@ -631,4 +634,179 @@ fn a_scenario_the_emulator_fault_cost_runs_again_and_nothing_else() {
     let plain = log.replace(fault, "");
     assert_eq!(settle(&plain, &todo[..2], true).0, Vec::<String>::new());
     assert_eq!(settle(&log, &todo, false).0, Vec::<String>::new());
+}
+
+#[test]
+fn xl_pause_stops_a_domu_and_unpause_lets_it_carry_on_with_its_clock_right() {
+    let r = toolstack_run();
+    assert_scenario_passed(r, "pause");
+    let l = only_line(r, "RXEN-XL-PAUSE");
+    let n = |k| -> u64 { field(r, &l, k).parse().unwrap() };
+    let secs = |k| -> f64 { field(r, &l, k).parse().unwrap() };
+    assert_eq!(
+        field(r, &l, "state"),
+        "p",
+        "xl list does not show it paused"
+    );
+    if n("during") != n("before") {
+        r.fail(&format!(
+            "the paused guest went on counting: {} lines before, {} after 8 s of pause",
+            n("before"),
+            n("during")
+        ));
+    }
+    if n("after") < n("during") + 3 {
+        r.fail(&format!(
+            "unpaused, the guest counted {} times in 5 s",
+            n("after") - n("during")
+        ));
+    }
+    // Its clock ran on while it was paused, as on Xen: its monotonic time
+    // against dom0's is where it was.
+    let drift = (secs("offset_after") - secs("offset_before")).abs();
+    if drift > 1.5 {
+        r.fail(&format!(
+            "the guest's clock moved {drift:.2} s against dom0's"
+        ));
+    }
+    assert_eq!(
+        field(r, &l, "destroyed_paused"),
+        "yes",
+        "a paused domU was not destroyed"
+    );
+}
+
+#[test]
+fn xl_vcpu_set_and_vcpu_pin_are_seen_by_the_guest_and_the_scheduler() {
+    let r = toolstack_run();
+    assert_scenario_passed(r, "vcpus");
+    let l = only_line(r, "RXEN-XL-VCPUS");
+    let counts = [
+        field(r, &l, "start"),
+        field(r, &l, "up"),
+        field(r, &l, "down"),
+    ];
+    if counts != ["1", "2", "1"] {
+        r.fail(&format!(
+            "online CPUs in the guest: {counts:?} at the start, after vcpu-set 2, after vcpu-set 1; wanted 1, 2, 1"
+        ));
+    }
+    assert_eq!(
+        field(r, &l, "affinity"),
+        "1",
+        "xl vcpu-list: hard affinity of vCPU 0"
+    );
+    let pinned = field(r, &l, "pinned");
+    if pinned.split(',').any(|cpu| cpu != "1") {
+        r.fail(&format!(
+            "vCPU 0, pinned to CPU 1, was seen on CPUs {pinned}"
+        ));
+    }
+}
+
+/// The shares of the credit scenario: (name, window) -> share.
+fn credit_shares(r: &RunResult) -> std::collections::BTreeMap<(String, String), f64> {
+    fields(r, "RXEN-XL-CREDIT")
+        .iter()
+        .map(|l| {
+            let key = (
+                field(r, l, "name").to_owned(),
+                field(r, l, "window").to_owned(),
+            );
+            (key, field(r, l, "share").parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn cpu_weight_and_cap_from_the_configuration_and_xl_sched_credit_are_felt_by_the_guests() {
+    let r = toolstack_run();
+    assert_scenario_passed(r, "credit");
+    let set = only_line(r, "RXEN-XL-CREDIT-SET");
+    assert_eq!(
+        field(r, &set, "weight"),
+        "1024",
+        "xl sched-credit -d read back"
+    );
+    let shares = credit_shares(r);
+    let share = |name: &str, window: &str| match shares.get(&(name.to_owned(), window.to_owned())) {
+        Some(&s) => s,
+        None => r.fail(&format!("no share of {name} in window {window}")),
+    };
+    let [a, b, c] = ["domu-w256", "domu-w512", "domu-w1024"].map(|n| share(n, "0"));
+    let [a2, b2, c2] = ["domu-w256", "domu-w512", "domu-w1024"].map(|n| share(n, "1"));
+    eprintln!(
+        "credit: weights 256/512/1024 -> 1:{:.2}:{:.2}; after 256 -> 1024: {:.2}:1:{:.2}",
+        b / a,
+        c / a,
+        a2 / b2,
+        c2 / b2
+    );
+    // The split follows the weights (boot-time domains, with no dom0, hold
+    // 1:2:4 within 10%, tests/scheduling.rs; beside dom0 it is flatter, see
+    // docs/design.md), and moves when a weight changes.
+    if !(b / a > 1.5 && c / b > 1.5) {
+        r.fail(&format!("weights 256/512/1024 got {a:.3}/{b:.3}/{c:.3}"));
+    }
+    if !(a2 / b2 > 1.5 && c2 / b2 > 1.5 && a2 / a > 1.8) {
+        r.fail(&format!(
+            "after xl sched-credit gave the first 1024: {a2:.3}/{b2:.3}/{c2:.3}"
+        ));
+    }
+    for window in ["0", "1"] {
+        let capped = share("domu-capped", window);
+        if capped > 0.27 {
+            r.fail(&format!(
+                "cap 25 let the guest have {:.1}% of its CPU",
+                capped * 100.0
+            ));
+        }
+    }
+}
+
+#[test]
+fn xl_mem_set_balloons_a_domu_down_and_up_and_free_memory_follows() {
+    let r = toolstack_run();
+    assert_scenario_passed(r, "memset");
+    let l = only_line(r, "RXEN-XL-MEMSET");
+    let n = |k| -> i64 { field(r, &l, k).parse().unwrap() };
+    // 256 MiB -> 160 MiB: 96 MiB leave the guest and become free.
+    let gave = (n("mem0") - n("mem_down")) / 1024;
+    let freed = n("free_down") - n("free0");
+    if (gave - 96).abs() > 1 || (freed - 96).abs() > 1 {
+        r.fail(&format!(
+            "mem-set 160m: the guest's MemTotal fell by {gave} MiB, free memory rose by {freed} MiB (want 96)"
+        ));
+    }
+    if n("mem_up") != n("mem0") || (n("free_up") - n("free0")).abs() > 1 {
+        r.fail(&format!("mem-set back to 256m: {l:?}"));
+    }
+    assert_eq!(
+        field(r, &l, "running"),
+        "yes",
+        "the guest stopped after mem-set"
+    );
+}
+
+#[test]
+fn the_watching_commands_answer() {
+    let r = toolstack_run();
+    assert_scenario_passed(r, "watch");
+    for cmd in [
+        "list_-l",
+        "domid",
+        "domname",
+        "uptime",
+        "debug-keys",
+        "dmesg",
+        "dmesg_-c",
+        "xentop",
+    ] {
+        r.assert_contains(&format!("RXEN-XL-WATCH {cmd} rc=0"));
+    }
+    // Each shows the running domU: xl domname turns its id back into its
+    // name, xl list -l's JSON and xentop's table name it.
+    r.assert_contains("xl-domname: domu-watch");
+    r.assert_contains("xl-xentop: domu-watch ");
+    r.assert_contains("\"name\": \"domu-watch\"");
 }

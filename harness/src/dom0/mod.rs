@@ -113,8 +113,10 @@ const STATE_DIRS: &[(&str, u32)] = &[
 
 /// `/init` (see the file for its markers).
 pub const INIT_SCRIPT: &str = include_str!("init.sh");
-/// `/etc/rxen/scenarios.sh`: one shell function per scenario.
-pub const SCENARIOS_SCRIPT: &str = include_str!("scenarios.sh");
+/// `/etc/rxen/scenarios.sh`: one shell function per scenario (the management
+/// commands' ones, of `xl pause`, `vcpu-pin`, `sched-credit`, `mem-set`, …, from
+/// manage.sh).
+pub const SCENARIOS_SCRIPT: &str = concat!(include_str!("scenarios.sh"), include_str!("manage.sh"));
 
 /// The dom0's kernel (Debian's generic one) and initramfs.
 #[derive(Clone, Debug)]

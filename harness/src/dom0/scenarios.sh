@@ -173,8 +173,10 @@ domain_exists() {
 }
 
 # domu_cfg NAME [ACTION] [KERNEL] [MEMORY]: writes NAME's xl.cfg, prints its path.
+# DOMU_MEMORY (MiB, default 256), DOMU_VCPUS (default 1) and DOMU_SETTINGS
+# (more xl.cfg lines, last) change it.
 domu_cfg() {
-    local name="$1" action="${2:-marker}" kernel="${3:-$DOMU_KERNEL}" memory="${4:-256}"
+    local name="$1" action="${2:-marker}" kernel="${3:-$DOMU_KERNEL}" memory="${4:-${DOMU_MEMORY:-256}}"
     cat > "$WORK/$name.cfg" <<EOF
 type = "pvh"
 name = "$name"
@@ -182,22 +184,26 @@ kernel = "$kernel"
 ramdisk = "$DOMU_RAMDISK"
 extra = "console=hvc0 ${DOMU_EXTRA:+$DOMU_EXTRA }rxen.test=$action"
 memory = $memory
-vcpus = 1
+vcpus = ${DOMU_VCPUS:-1}
 on_poweroff = "destroy"
 on_crash = "destroy"
+${DOMU_SETTINGS:-}
 EOF
     echo "$WORK/$name.cfg"
 }
 
-# console_filter NAME: prefixes NAME's console lines; the first RXEN-MARKER
-# leaves "uptime domid" in $WORK/NAME.marker. (awk reads its input in
-# blocks: far fewer system calls than the shell's read, byte by byte.)
+# console_filter NAME: prefixes NAME's console lines and keeps them in
+# $WORK/NAME.console; the first RXEN-MARKER leaves "uptime domid" in
+# $WORK/NAME.marker. (awk reads its input in blocks: far fewer system calls
+# than the shell's read, byte by byte.)
 console_filter() {
-    awk -v name="$1" -v marker="$WORK/$1.marker" '
+    awk -v name="$1" -v marker="$WORK/$1.marker" -v keep="$WORK/$1.console" '
         {
             sub(/\r$/, "")
             print "RXEN-DOMU-CONSOLE " name ": " $0
             fflush()
+            print $0 >> keep
+            fflush(keep)
             if (!seen && index($0, "RXEN-MARKER")) {
                 seen = 1
                 getline up < "/proc/uptime"
@@ -228,7 +234,7 @@ watchdog() {
 
 # domu_reset NAME: forgets an earlier run of NAME.
 domu_reset() {
-    rm -f "$WORK/$1.marker" "$WORK/$1.done" "$WORK/$1.rc" "$WORK/$1.err" "$WORK/$1.start"
+    rm -f "$WORK/$1.marker" "$WORK/$1.done" "$WORK/$1.rc" "$WORK/$1.err" "$WORK/$1.start" "$WORK/$1.console"
 }
 
 # run_domu NAME [ACTION]: `xl create -c` of NAME's configuration (written

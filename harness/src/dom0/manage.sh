@@ -1,0 +1,239 @@
+
+# ---- Everyday management from xl (appended to scenarios.sh) ----
+#
+# Each scenario checks a command's effect inside the guest (the domU's
+# guest-probe lines, kept in $WORK/NAME.console) and in the toolstack's
+# view. Lines for the tests:
+#   RXEN-XL-PAUSE state=<xl list state> before=<n> during=<n> after=<n> offset_before=<s> offset_after=<s> destroyed_paused=yes|no
+#   RXEN-XL-VCPUS start=<cpus> up=<cpus> down=<cpus> pinned=<cpu of vCPU 0 ...> affinity=<hard affinity of vCPU 0>
+#   RXEN-XL-CREDIT name=<n> weight=<w> window=<i> share=<f> (one per guest and window)
+#   RXEN-XL-CREDIT-SET weight=<read back> cap=<read back>
+#   RXEN-XL-MEMSET free0=<MiB> free_down=<MiB> free_up=<MiB> mem0=<kB> mem_down=<kB> mem_up=<kB> running=yes|no
+#   RXEN-XL-WATCH <command> rc=<rc>  (and the command's output, prefixed)
+
+# watch_lines NAME: how many RXEN-WATCH lines NAME's console has shown.
+watch_lines() {
+    grep -c '^RXEN-WATCH' "$WORK/$1.console" 2> /dev/null || echo 0
+}
+
+# watch_field NAME FIELD: FIELD of NAME's latest RXEN-WATCH line.
+watch_field() {
+    grep '^RXEN-WATCH' "$WORK/$1.console" 2> /dev/null | tail -n 1 |
+        sed -n "s/.* $2=\([^ ]*\).*/\1/p"
+}
+
+# guest_offset NAME: the guest's clock (its latest line's up=) minus
+# dom0's uptime: constant while both clocks run, whatever pauses.
+guest_offset() {
+    awk -v g="$(watch_field "$1" up)" -v d="$(uptime_now)" 'BEGIN { printf "%.2f", g - d }'
+}
+
+# xl_state NAME: the State column of `xl list NAME` (r, b, p, ...).
+xl_state() {
+    xlr list "$1" 2> /dev/null | awk -v n="$1" '$1 == n { gsub(/-/, "", $5); print $5 }'
+}
+
+# wait_watch NAME FIELD VALUE SECS: until NAME's latest watch line shows
+# FIELD=VALUE (yes), or SECS seconds (no).
+wait_watch() {
+    local t=0
+    while [ "$(watch_field "$1" "$2")" != "$3" ]; do
+        if [ "$t" -ge "$4" ]; then
+            echo no
+            return 1
+        fi
+        t=$((t + 1))
+        sleep 1
+    done
+    echo yes
+}
+
+# pause: a domU counting once a second is paused for 8 s: no count comes
+# meanwhile and xl list says p; unpaused, it counts on with its clock right
+# (its monotonic clock against dom0's is as before). Then it is paused
+# again and destroyed while paused.
+scenario_pause() {
+    local name=domu-pause state before during after ob oa gone rc=0
+    start_domu "$name" watch=120 || return 1
+    [ "$(wait_marker "$name")" = yes ] || return 1
+    sleep 4
+    ob=$(guest_offset "$name")
+    show "xl-pause $name" xlr pause "$name" || rc=1
+    # A line already on its way to xenconsoled may still come.
+    sleep 2
+    state=$(xl_state "$name")
+    before=$(watch_lines "$name")
+    sleep 8
+    during=$(watch_lines "$name")
+    show "xl-unpause $name" xlr unpause "$name" || rc=1
+    sleep 5
+    after=$(watch_lines "$name")
+    oa=$(guest_offset "$name")
+    show "xl-pause $name" xlr pause "$name" || rc=1
+    show "xl-destroy $name" xlr destroy "$name" || rc=1
+    gone=$(wait_gone "$name")
+    wait
+    echo "RXEN-XL-PAUSE state=$state before=$before during=$during after=$after offset_before=$ob offset_after=$oa destroyed_paused=$gone"
+    [ "$gone" = yes ] || rc=1
+    return $rc
+}
+
+# vcpus: a domU with vcpus = 1 and maxvcpus = 2: xl vcpu-set brings its
+# second CPU online and takes it away again (the guest's online CPUs);
+# xl vcpu-pin pins vCPU 0 to CPU 1 and xl vcpu-list shows it there.
+scenario_vcpus() {
+    local name=domu-vcpus start up down cpus="" aff i rc=0
+    local DOMU_SETTINGS="maxvcpus = 2"
+    start_domu "$name" watch=120 || return 1
+    [ "$(wait_marker "$name")" = yes ] || return 1
+    sleep 2
+    start=$(watch_field "$name" cpus)
+    show "xl-vcpu-set $name 2" xlr vcpu-set "$name" 2 || rc=1
+    wait_watch "$name" cpus 2 30 > /dev/null
+    up=$(watch_field "$name" cpus)
+    show "xl-vcpu-list" xlr vcpu-list "$name"
+    show "xl-vcpu-pin $name 0 1" xlr vcpu-pin "$name" 0 1 || rc=1
+    show "xl-vcpu-pin $name 1 0" xlr vcpu-pin "$name" 1 0 || rc=1
+    sleep 2
+    # Name ID VCPU CPU State Time(s) Affinity (Hard / Soft)
+    for i in 1 2 3 4 5; do
+        cpus="$cpus$(xlr vcpu-list "$name" 2> /dev/null | awk -v n="$name" '$1 == n && $3 == 0 { print $4 }'),"
+        sleep 1
+    done
+    aff=$(xlr vcpu-list "$name" 2> /dev/null | awk -v n="$name" '$1 == n && $3 == 0 { print $7 }')
+    show "xl-vcpu-list" xlr vcpu-list "$name"
+    show "xl-vcpu-set $name 1" xlr vcpu-set "$name" 1 || rc=1
+    wait_watch "$name" cpus 1 30 > /dev/null
+    down=$(watch_field "$name" cpus)
+    show "xl-destroy $name" xlr destroy "$name" || rc=1
+    wait_gone "$name" > /dev/null
+    wait
+    echo "RXEN-XL-VCPUS start=$start up=$up down=$down pinned=${cpus%,} affinity=$aff"
+    return $rc
+}
+
+# credit: three CPU-bound domUs pinned to CPU 1 with cpu_weight 256, 512
+# and 1024 measure their share over two 15 s windows; between them xl
+# sched-credit gives the first weight 1024. A fourth, on CPU 0 with
+# cap = 25, measures its share too.
+scenario_credit() {
+    local epoch names="" name w line rc=0 DOMU_MEMORY=160 DOMU_SETTINGS
+    epoch=$(( $(date +%s) + 75 ))
+    for w in 256 512 1024; do
+        name="domu-w$w"
+        names="$names $name"
+        DOMU_SETTINGS="cpu_weight = $w
+cpus = \"1\""
+        start_domu "$name" "share=$epoch,15,2" || rc=1
+    done
+    DOMU_SETTINGS='cap = 25
+cpus = "0"'
+    start_domu domu-capped "share=$epoch,15,2" || rc=1
+    show "xl-sched-credit" xlr sched-credit
+    # Into the gap between the windows.
+    while [ "$(date +%s)" -lt $((epoch + 17)) ]; do
+        sleep 1
+    done
+    show "xl-sched-credit -d domu-w256 -w 1024" xlr sched-credit -d domu-w256 -w 1024 || rc=1
+    # Name ID Weight Cap
+    line=$(xlr sched-credit -d domu-w256 2> /dev/null | awk '$1 == "domu-w256" { print "weight=" $3 " cap=" $4 }')
+    echo "RXEN-XL-CREDIT-SET ${line:-weight=none cap=none}"
+    show "xl-sched-credit -s" xlr sched-credit -s
+    for name in $names domu-capped; do
+        [ "$(wait_gone "$name" 120)" = yes ] || rc=1
+    done
+    wait
+    for name in $names domu-capped; do
+        grep '^RXEN-SHARE' "$WORK/$name.console" 2> /dev/null | while read -r line; do
+            echo "RXEN-XL-CREDIT name=$name ${line#RXEN-SHARE }"
+        done
+    done
+    return $rc
+}
+
+# memset: xl mem-set takes a 256 MiB domU down to 160 MiB and back: its
+# balloon driver gives the pages back (MemTotal falls) and takes them
+# again; xl info's free_memory moves by as much.
+scenario_memset() {
+    local name=domu-memset f0 fd fu m0 md mu running=no rc=0
+    start_domu "$name" watch=150 || return 1
+    [ "$(wait_marker "$name")" = yes ] || return 1
+    sleep 3
+    f0=$(xl_info_field free_memory)
+    m0=$(watch_field "$name" memtotal_kib)
+    show "xl-mem-set $name 160m" xlr mem-set "$name" 160m || rc=1
+    settle_memory "$name" "$m0" down
+    fd=$(xl_info_field free_memory)
+    md=$(watch_field "$name" memtotal_kib)
+    show "xl-list" xlr list "$name"
+    show "xl-mem-set $name 256m" xlr mem-set "$name" 256m || rc=1
+    settle_memory "$name" "$md" up
+    fu=$(xl_info_field free_memory)
+    mu=$(watch_field "$name" memtotal_kib)
+    show "xl-list" xlr list "$name"
+    local n0
+    n0=$(watch_lines "$name")
+    sleep 3
+    [ "$(watch_lines "$name")" -gt "$n0" ] && running=yes
+    show "xl-destroy $name" xlr destroy "$name" || rc=1
+    wait_gone "$name" > /dev/null
+    wait
+    echo "RXEN-XL-MEMSET free0=$f0 free_down=$fd free_up=$fu mem0=$m0 mem_down=$md mem_up=$mu running=$running"
+    return $rc
+}
+
+# settle_memory NAME FROM down|up: until NAME's MemTotal has moved from
+# FROM that way and stayed put for 3 s (60 s at most).
+settle_memory() {
+    local t=0 last="" same=0 now
+    while [ "$t" -lt 60 ]; do
+        now=$(watch_field "$1" memtotal_kib)
+        if [ "$now" = "$last" ] && { { [ "$3" = down ] && [ "$now" -lt "$2" ]; } ||
+            { [ "$3" = up ] && [ "$now" -gt "$2" ]; }; }; then
+            same=$((same + 1))
+            [ "$same" -ge 3 ] && return 0
+        else
+            same=0
+        fi
+        last="$now"
+        t=$((t + 1))
+        sleep 1
+    done
+    return 1
+}
+
+# watch: the read-only commands an administrator types, with a domU
+# running: each must succeed (RXEN-XL-WATCH ... rc=0) and its output is
+# kept in the log.
+scenario_watch() {
+    local name=domu-watch id rc=0
+    start_domu "$name" watch=90 || return 1
+    [ "$(wait_marker "$name")" = yes ] || return 1
+    id=$(xlr domid "$name" 2> /dev/null)
+    watch_cmd "list -l" xlr list -l "$name" || rc=1
+    watch_cmd "domid" xlr domid "$name" || rc=1
+    watch_cmd "domname" xlr domname "$id" || rc=1
+    watch_cmd "uptime" xlr uptime "$name" || rc=1
+    watch_cmd "debug-keys" xlr debug-keys h || rc=1
+    watch_cmd "dmesg" xlr dmesg || rc=1
+    watch_cmd "dmesg -c" xlr dmesg -c || rc=1
+    watch_cmd "xentop" xentop -b -i 2 -d 1 || rc=1
+    xlr destroy "$name" > /dev/null 2>&1
+    wait_gone "$name" > /dev/null
+    wait
+    return $rc
+}
+
+# watch_cmd WHAT CMD...: CMD's output prefixed "xl-WHAT: ", then
+# RXEN-XL-WATCH WHAT rc=<status> lines=<output lines>.
+watch_cmd() {
+    local what="$1" out rc
+    shift
+    out=$(mktemp -p "$WORK")
+    "$@" > "$out" 2>&1 < /dev/null
+    rc=$?
+    prefix "xl-$what: " < "$out"
+    echo "RXEN-XL-WATCH $(echo "$what" | tr ' ' '_') rc=$rc lines=$(wc -l < "$out")"
+    rm -f "$out"
+    return $rc
+}
