@@ -353,15 +353,16 @@ pub struct CreditScheduler {
 }
 
 /// How much of pCPU `c`'s next period vCPU `vc` can use: whatever it gets
-/// if it is runnable; if it is blocked, four times what it ran on `c` in
-/// the last period (so a vCPU working in bursts can grow), at least a
-/// hundredth of the period.
-fn usable_share(vc: &Vcpu, c: usize, period: i128) -> i128 {
+/// if it is runnable; if it is blocked, what it ran on `c` in the last
+/// period. The credit of a pCPU then matches the time its vCPUs use there:
+/// a vCPU that is mostly blocked, or runs elsewhere, leaves none unspent
+/// (a hundredth of a period each for dom0's two vCPUs was enough to push
+/// the busy ones out of credit and flatten their weights).
+fn usable_share(vc: &Vcpu, c: usize) -> i128 {
     if vc.runnable {
         return i128::MAX;
     }
-    let ran = vc.ran_here_last_ns.get(c).copied().unwrap_or(0);
-    (4 * i128::from(ran)).max(period / 100)
+    i128::from(vc.ran_here_last_ns.get(c).copied().unwrap_or(0))
 }
 
 /// Splits `period` among `(vcpu, weight, usable)` by weight, except that
@@ -392,6 +393,18 @@ fn water_fill(period: i128, mut left: Vec<(VcpuId, i128, i128)>) -> Vec<(VcpuId,
             return given;
         }
         rest = period - given.iter().map(|&(_, s)| s).sum::<i128>();
+    }
+}
+
+/// Run-queue order: higher priority first; among vCPUs that are `Over`
+/// (out of credit), the one deepest in debt last. Xen keeps `Over` vCPUs
+/// first in, first out, so when every busy vCPU of a pCPU is out of credit
+/// (something else, dom0, took part of the pCPU) they share it equally and
+/// the weights are lost; ordered by credit they keep their proportions.
+fn queue_order(a: &Vcpu, b: &Vcpu) -> core::cmp::Ordering {
+    match b.pri.cmp(&a.pri) {
+        core::cmp::Ordering::Equal if a.pri == Priority::Over => b.credit.cmp(&a.credit),
+        order => order,
     }
 }
 
@@ -1103,11 +1116,11 @@ impl CreditScheduler {
     /// priority (FIFO within a priority). A yielding vCPU goes one further,
     /// behind one vCPU of lower priority if there is one.
     fn runq_insert(&mut self, v: VcpuId, c: usize, yielding: bool) {
-        let pri = self.vcpu(v).pri;
+        let me = self.vcpu(v);
         let runq = &self.pcpus[c].runq;
         let mut pos = runq
             .iter()
-            .position(|x| self.vcpus[x].pri < pri)
+            .position(|x| queue_order(&self.vcpus[x], me) == core::cmp::Ordering::Greater)
             .unwrap_or(runq.len());
         if yielding && pos < runq.len() {
             pos += 1;
@@ -1292,7 +1305,7 @@ impl CreditScheduler {
             let here: Vec<(VcpuId, i128, i128)> = active
                 .iter()
                 .filter(|(_, _, _, a)| a.contains(c))
-                .map(|&(v, vc, w, _)| (v, w, usable_share(vc, c.index(), period)))
+                .map(|&(v, vc, w, _)| (v, w, usable_share(vc, c.index())))
                 .collect();
             for (v, share) in water_fill(period, here) {
                 *shares.entry(v).or_insert(0) += share;
@@ -1368,7 +1381,14 @@ impl CreditScheduler {
                     vc.pri = Priority::Under;
                     self.unpark(v, kick);
                     let vc = self.vcpu_mut(v);
-                    if vc.credit > max_credit {
+                    if vc.credit > max_credit && vc.runnable {
+                        // Waiting for the pCPU is not leaving its share
+                        // unused: it keeps what it earned (up to as much as
+                        // it may owe), so a vCPU that others held off
+                        // catches up rather than losing its weight.
+                        vc.credit = vc.credit.min(-min_credit);
+                        balance += i128::from(vc.credit);
+                    } else if vc.credit > max_credit {
                         // Not using its share: stop earning, keep half as a
                         // head start for when it becomes busy again.
                         vc.credit /= 2;
@@ -1407,7 +1427,7 @@ impl CreditScheduler {
         // within a priority is kept).
         for c in 0..self.nr_pcpus {
             let mut q: Vec<VcpuId> = self.pcpus[c].runq.drain(..).collect();
-            q.sort_by(|a, b| self.vcpus[b].pri.cmp(&self.vcpus[a].pri));
+            q.sort_by(|a, b| queue_order(&self.vcpus[a], &self.vcpus[b]));
             self.pcpus[c].runq = q.into();
         }
     }

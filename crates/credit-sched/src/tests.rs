@@ -218,20 +218,60 @@ fn accounting_hands_out_credit_by_weight() {
         s.wake(VcpuId(v), 0);
     }
     let cpu = PcpuId(0);
+    // Both stay runnable (they yield to each other), so both can use
+    // whatever they are given.
     let first = s.schedule(cpu, 0).next.unwrap();
     s.tick(cpu, 10 * MS);
-    s.sleep(first, 10 * MS);
+    s.yield_vcpu(first, 10 * MS);
     let second = s.schedule(cpu, 10 * MS).next.unwrap();
+    assert_ne!(first, second);
     s.tick(cpu, 20 * MS);
-    s.sleep(second, 20 * MS);
-    assert_eq!(s.schedule(cpu, 20 * MS).next, None);
+    s.yield_vcpu(second, 20 * MS);
+    assert_eq!(s.schedule(cpu, 20 * MS).next, Some(first));
     let before = [0, 1].map(|v| s.vcpu_info(VcpuId(v)).unwrap().credit);
     s.tick(cpu, 30 * MS);
     let after = [0, 1].map(|v| s.vcpu_info(VcpuId(v)).unwrap().credit);
-    assert_eq!(after[0] - before[0], 30 * MS as i64 / 4);
-    assert_eq!(after[1] - before[1], 30 * MS as i64 * 3 / 4);
+    // `first` ran from 20 to 30 ms: its 10 ms are burned too.
+    let burned = |v: u32| {
+        if VcpuId(v) == first {
+            10 * MS as i64
+        } else {
+            0
+        }
+    };
+    assert_eq!(after[0] - before[0], 30 * MS as i64 / 4 - burned(0));
+    assert_eq!(after[1] - before[1], 30 * MS as i64 * 3 / 4 - burned(1));
     let mut out = String::new();
     s.dump(&mut out).unwrap();
     assert!(out.contains("CPU[00]"), "{out}");
     assert!(out.contains("d1: weight=768"), "{out}");
+}
+
+#[test]
+fn a_blocked_vcpu_earns_what_it_used_and_the_busy_one_the_rest() {
+    let mut s = CreditScheduler::new(1, SchedConfig::default()).unwrap();
+    s.add_domain(D0, 256, 0);
+    s.add_domain(D1, 768, 0);
+    s.add_vcpu(D0, VcpuId(0), CpuMask::all()).unwrap();
+    s.add_vcpu(D1, VcpuId(1), CpuMask::all()).unwrap();
+    let cpu = PcpuId(0);
+    s.wake(VcpuId(1), 0);
+    assert_eq!(s.schedule(cpu, 0).next, Some(VcpuId(1)));
+    s.tick(cpu, 2 * MS);
+    s.sleep(VcpuId(1), 2 * MS);
+    s.wake(VcpuId(0), 2 * MS);
+    assert_eq!(s.schedule(cpu, 2 * MS).next, Some(VcpuId(0)));
+    s.tick(cpu, 10 * MS);
+    s.tick(cpu, 20 * MS);
+    // The first accounting: what each ran there is not known yet.
+    s.tick(cpu, 30 * MS);
+    let before = [0, 1].map(|v| s.vcpu_info(VcpuId(v)).unwrap().credit);
+    s.tick(cpu, 60 * MS);
+    let after = [0, 1].map(|v| s.vcpu_info(VcpuId(v)).unwrap().credit);
+    // vCPU 1 (weight 768) is blocked and ran nothing in the last period:
+    // it earns nothing; vCPU 0 runs and earns the whole period (and burns
+    // it).
+    assert_eq!(after[1] - before[1], 0);
+    assert_eq!(after[0] - before[0], 0, "earned 30 ms, ran 30 ms");
+    s.check_invariants().unwrap();
 }
