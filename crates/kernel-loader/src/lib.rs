@@ -82,9 +82,33 @@ impl KernelImage {
     }
 }
 
+/// Helpers that may do parts of a decompression at once (the hypervisor's
+/// other CPUs): [`Workers::run`] calls every task once, in any order and on
+/// any CPU, and returns when all have returned. LZ4's independent blocks
+/// are decoded this way.
+pub trait Workers {
+    fn run(&self, tasks: &mut [&mut (dyn FnMut() + Send)]);
+}
+
+/// No helpers: the tasks one after the other, here.
+pub struct OneCpu;
+
+impl Workers for OneCpu {
+    fn run(&self, tasks: &mut [&mut (dyn FnMut() + Send)]) {
+        for task in tasks {
+            task();
+        }
+    }
+}
+
 /// Loads a kernel file: an ELF `vmlinux` or a bzImage.
 pub fn load(bytes: &[u8]) -> Result<KernelImage, LoadError> {
-    let vmlinux = extract_vmlinux(bytes)?.into_owned();
+    load_with(bytes, &OneCpu)
+}
+
+/// [`load`], with `workers` to share the decompression.
+pub fn load_with(bytes: &[u8], workers: &dyn Workers) -> Result<KernelImage, LoadError> {
+    let vmlinux = extract_vmlinux_with(bytes, workers)?.into_owned();
     elf::parse(vmlinux)
 }
 
@@ -108,13 +132,21 @@ pub fn packing(bytes: &[u8]) -> &'static str {
 /// is already ELF, else the decompressed bzImage payload. Useful for tools
 /// that want to inspect the ELF (and to time decompression on its own).
 pub fn extract_vmlinux(bytes: &[u8]) -> Result<Cow<'_, [u8]>, LoadError> {
+    extract_vmlinux_with(bytes, &OneCpu)
+}
+
+/// [`extract_vmlinux`], with `workers` to share the decompression.
+pub fn extract_vmlinux_with<'a>(
+    bytes: &'a [u8],
+    workers: &dyn Workers,
+) -> Result<Cow<'a, [u8]>, LoadError> {
     if bytes.starts_with(elf::ELF_MAGIC) {
         return Ok(Cow::Borrowed(bytes));
     }
     if !bzimage::is_bzimage(bytes) {
         return Err(LoadError::NotAKernel);
     }
-    let vmlinux = decompress::decompress(bzimage::payload(bytes)?)?;
+    let vmlinux = decompress::decompress(bzimage::payload(bytes)?, workers)?;
     if !vmlinux.starts_with(elf::ELF_MAGIC) {
         return Err(LoadError::BadElf(
             "the decompressed bzImage payload is not an ELF file",

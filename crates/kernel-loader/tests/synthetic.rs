@@ -180,3 +180,79 @@ fn packing_names_the_payload_format() {
     assert_eq!(packing(&bzimage(&elf, elf.len(), 27)), "none");
     assert_eq!(packing(b"not a kernel at all"), "unknown");
 }
+
+/// Workers on threads, counting the tasks and the threads they ran on.
+struct Threads {
+    tasks: std::sync::atomic::AtomicUsize,
+}
+
+impl rxen_kernel_loader::Workers for Threads {
+    fn run(&self, tasks: &mut [&mut (dyn FnMut() + Send)]) {
+        self.tasks
+            .fetch_add(tasks.len(), std::sync::atomic::Ordering::SeqCst);
+        std::thread::scope(|s| {
+            for task in tasks.iter_mut() {
+                s.spawn(move || task());
+            }
+        });
+    }
+}
+
+/// An ELF-headed blob a little over two 8 MiB LZ4 blocks.
+fn large_vmlinux() -> Vec<u8> {
+    let mut data = linux_like_elf();
+    let mut x = 0x1234_5678u32;
+    while data.len() < (16 << 20) + 12345 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        data.push((x >> 24) as u8 & 0x0F);
+    }
+    data
+}
+
+#[test]
+fn lz4_blocks_are_decoded_side_by_side_and_give_the_same_bytes() {
+    let data = large_vmlinux();
+    let image = bzimage(&lz4_legacy(&data, 8 << 20), data.len(), 27);
+    let workers = Threads {
+        tasks: Default::default(),
+    };
+    let out = rxen_kernel_loader::extract_vmlinux_with(&image, &workers).unwrap();
+    assert!(out.as_ref() == data.as_slice());
+    assert_eq!(workers.tasks.into_inner(), 3, "three blocks, three tasks");
+}
+
+#[test]
+fn lz4_blocks_of_other_sizes_or_a_wrong_size_word_are_decoded_one_by_one() {
+    let data = large_vmlinux();
+    for (block, size_word) in [
+        (4 << 20, data.len()),
+        (8 << 20, data.len() + 1),
+        (8 << 20, 5),
+    ] {
+        let image = bzimage(&lz4_legacy(&data, block), size_word, 27);
+        let workers = Threads {
+            tasks: Default::default(),
+        };
+        let out = rxen_kernel_loader::extract_vmlinux_with(&image, &workers).unwrap();
+        assert!(
+            out.as_ref() == data.as_slice(),
+            "blocks of {block}, size word {size_word}"
+        );
+    }
+}
+
+#[test]
+fn a_corrupt_lz4_block_is_reported_when_decoded_side_by_side() {
+    let data = large_vmlinux();
+    let mut payload = lz4_legacy(&data, 8 << 20);
+    // The second block's first bytes (after magic, size, block 1, size).
+    let first = u32::from_le_bytes(payload[4..8].try_into().unwrap()) as usize;
+    let at = 8 + first + 4;
+    payload[at..at + 16].fill(0xFF);
+    let image = bzimage(&payload, data.len(), 27);
+    let workers = Threads {
+        tasks: Default::default(),
+    };
+    let error = rxen_kernel_loader::extract_vmlinux_with(&image, &workers).unwrap_err();
+    assert_eq!(error, LoadError::Decompress("corrupt LZ4 block"));
+}

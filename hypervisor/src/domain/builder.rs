@@ -164,8 +164,10 @@ impl KernelCache {
         if let Some((_, image)) = self.images.iter().find(|(n, _)| n == name) {
             return Ok((image.clone(), true));
         }
-        let image =
-            Arc::new(rxen_kernel_loader::load(bytes).map_err(|e| format!("kernel '{name}': {e}"))?);
+        let image = Arc::new(
+            rxen_kernel_loader::load_with(bytes, &crate::mm::helpers::OtherCpus)
+                .map_err(|e| format!("kernel '{name}': {e}"))?,
+        );
         self.images.push((String::from(name), image.clone()));
         Ok((image, false))
     }

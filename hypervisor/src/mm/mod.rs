@@ -4,6 +4,7 @@
 pub mod claims;
 pub mod frames;
 pub mod heap;
+pub mod helpers;
 pub mod machine;
 pub mod pages;
 pub mod scrub;

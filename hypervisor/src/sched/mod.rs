@@ -264,8 +264,8 @@ pub fn run_forever() -> ! {
 
 /// Nothing to run: halt until an interrupt (a wake-up IPI or a timer).
 fn idle() {
-    // A domain being built may have RAM to zero.
-    if crate::mm::scrub::help() {
+    // A domain being built may have RAM to zero and kernel to decompress.
+    if crate::mm::helpers::help() | crate::mm::scrub::help() {
         return;
     }
     let next = fire_expired_timers().min(next_event());

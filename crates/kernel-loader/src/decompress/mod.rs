@@ -66,7 +66,10 @@ impl Compression {
 }
 
 /// Decompresses a bzImage payload. Borrows when the payload is uncompressed.
-pub(crate) fn decompress(payload: &[u8]) -> Result<Cow<'_, [u8]>, LoadError> {
+pub(crate) fn decompress<'a>(
+    payload: &'a [u8],
+    workers: &dyn crate::Workers,
+) -> Result<Cow<'a, [u8]>, LoadError> {
     let format = Compression::detect(payload).ok_or(LoadError::BadBzImage(
         "the payload is neither an ELF file nor in a known compression format",
     ))?;
@@ -75,7 +78,7 @@ pub(crate) fn decompress(payload: &[u8]) -> Result<Cow<'_, [u8]>, LoadError> {
         Compression::None => return Ok(Cow::Borrowed(payload)),
         Compression::Gzip => gzip::decompress(payload)?,
         Compression::Xz => xz::decompress(payload, out())?,
-        Compression::Lz4Legacy => lz4::decompress(payload, out())?,
+        Compression::Lz4Legacy => lz4::decompress(payload, size_hint(payload), out, workers)?,
         Compression::Zstd => zstd::decompress(payload, out())?,
         Compression::Lzma | Compression::Bzip2 | Compression::Lzo => {
             return Err(LoadError::UnsupportedCompression(format.name()))
@@ -122,11 +125,11 @@ mod tests {
     #[test]
     fn unsupported_formats_are_reported_by_name() {
         assert_eq!(
-            decompress(b"BZh91AY&SY").unwrap_err(),
+            decompress(b"BZh91AY&SY", &crate::OneCpu).unwrap_err(),
             LoadError::UnsupportedCompression("bzip2")
         );
         assert_eq!(
-            decompress(&[0x89, b'L', b'Z', b'O', 0, 0]).unwrap_err(),
+            decompress(&[0x89, b'L', b'Z', b'O', 0, 0], &crate::OneCpu).unwrap_err(),
             LoadError::UnsupportedCompression("lzo")
         );
     }
