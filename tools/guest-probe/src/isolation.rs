@@ -138,6 +138,30 @@ impl Run {
         self.record(name, rc, rc < 1, "");
     }
 
+    /// 64 extents of 2 MiB above its RAM, for itself: a domain runs at its
+    /// maximum but for a slack smaller than one such extent, so none may be
+    /// given, however it asks.
+    fn beyond_max(&mut self) {
+        const EXTENTS: usize = 64;
+        self.clear();
+        self.arena.put_u64(S, self.addr(A));
+        self.arena.put_u64(S + 8, EXTENTS as u64);
+        self.arena.put_u32(S + 16, 9);
+        self.arena.put_u16(S + 24, DOMID_SELF);
+        for i in 0..EXTENTS {
+            self.arena
+                .put_u64(A + i * 8, OUTSIDE_GFN + (i as u64) * 512);
+        }
+        let rc = self.hc(MEMORY_OP, [XENMEM_POPULATE_PHYSMAP, self.addr(S), 0, 0, 0]);
+        let detail = format!("extents given {rc} of {EXTENTS}");
+        self.record(
+            "memop_populate_physmap_of_self_beyond_max",
+            rc,
+            rc <= 0,
+            &detail,
+        );
+    }
+
     fn hvm_param(&mut self, name: &str, op: u64, domid: u16, index: u32) {
         self.clear();
         self.arena.put_u16(S, domid);
@@ -286,6 +310,8 @@ fn memory_checks(r: &mut Run) {
         DOMID_XEN,
         VICTIM_GFN,
     );
+
+    r.beyond_max();
 
     r.clear();
     r.arena.put_u16(S, other);
