@@ -8,7 +8,7 @@
 #   RXEN-XL-VCPUS start=<cpus> up=<cpus> down=<cpus> pinned=<cpu of vCPU 0 ...> affinity=<hard affinity of vCPU 0>
 #   RXEN-XL-CREDIT name=<n> weight=<w> window=<i> share=<f> (one per guest and window)
 #   RXEN-XL-CREDIT-SET weight=<read back> cap=<read back>
-#   RXEN-XL-MEMSET free0=<MiB> free_down=<MiB> free_up=<MiB> mem0=<kB> mem_down=<kB> mem_up=<kB> running=yes|no
+#   RXEN-XL-MEMSET free0=<MiB> free_down=<MiB> free_up=<MiB> free_over_max=<MiB> mem0=<kB> mem_down=<kB> mem_up=<kB> mem_over_max=<kB> running=yes|no
 #   RXEN-XL-WATCH <command> rc=<rc>  (and the command's output, prefixed)
 
 # watch_lines NAME: how many RXEN-WATCH lines NAME's console has shown.
@@ -130,6 +130,12 @@ cpus = \"1\""
 cpus = "0"'
     start_domu domu-capped "share=$epoch,15,2" || rc=1
     show "xl-sched-credit" xlr sched-credit
+    # xentop's view of the first window: its second sample's CPU(%) is
+    # over 3 s inside it.
+    while [ "$(date +%s)" -lt $((epoch + 4)) ]; do
+        sleep 1
+    done
+    show "xentop-credit" xentop -b -d 3 -i 2
     # Into the gap between the windows.
     while [ "$(date +%s)" -lt $((epoch + 17)) ]; do
         sleep 1
@@ -153,9 +159,10 @@ cpus = "0"'
 
 # memset: xl mem-set takes a 256 MiB domU down to 160 MiB and back: its
 # balloon driver gives the pages back (MemTotal falls) and takes them
-# again; xl info's free_memory moves by as much.
+# again; xl info's free_memory moves by as much. Then xl mem-max holds it
+# at 256 MiB and a mem-set to 320 MiB gives it nothing.
 scenario_memset() {
-    local name=domu-memset f0 fd fu m0 md mu running=no rc=0
+    local name=domu-memset f0 fd fu fm m0 md mu mm running=no rc=0
     start_domu "$name" watch=150 || return 1
     [ "$(wait_marker "$name")" = yes ] || return 1
     sleep 3
@@ -166,11 +173,19 @@ scenario_memset() {
     fd=$(xl_info_field free_memory)
     md=$(watch_field "$name" memtotal_kib)
     show "xl-list" xlr list "$name"
+    show "xentop-memset" xentop -b -i 1
     show "xl-mem-set $name 256m" xlr mem-set "$name" 256m || rc=1
     settle_memory "$name" "$md" up
     fu=$(xl_info_field free_memory)
     mu=$(watch_field "$name" memtotal_kib)
     show "xl-list" xlr list "$name"
+    # Its maximum down to what it has: asking for more then gets it
+    # nothing (xl refuses, or the guest's balloon asks rxen in vain).
+    show "xl-mem-max $name 256m" xlr mem-max "$name" 256m || rc=1
+    show "xl-mem-set $name 320m" xlr mem-set "$name" 320m
+    sleep 8
+    fm=$(xl_info_field free_memory)
+    mm=$(watch_field "$name" memtotal_kib)
     local n0
     n0=$(watch_lines "$name")
     sleep 3
@@ -178,7 +193,7 @@ scenario_memset() {
     show "xl-destroy $name" xlr destroy "$name" || rc=1
     wait_gone "$name" > /dev/null
     wait
-    echo "RXEN-XL-MEMSET free0=$f0 free_down=$fd free_up=$fu mem0=$m0 mem_down=$md mem_up=$mu running=$running"
+    echo "RXEN-XL-MEMSET free0=$f0 free_down=$fd free_up=$fu free_over_max=$fm mem0=$m0 mem_down=$md mem_up=$mu mem_over_max=$mm running=$running"
     return $rc
 }
 
@@ -236,4 +251,60 @@ watch_cmd() {
     echo "RXEN-XL-WATCH $(echo "$what" | tr ' ' '_') rc=$rc lines=$(wc -l < "$out")"
     rm -f "$out"
     return $rc
+}
+
+# lifecycle: xl destroy of a domU still booting; on_crash = "preserve"
+# (the crashed domain stays, xl list shows it crashed, xl destroy ends it);
+# xl reboot of a running domU with on_reboot = "restart" (it runs its
+# reboot path and comes back under a new domain id, reaching its marker
+# again).
+#   RXEN-XL-LIFECYCLE early_gone=yes|no crashed_state=<state> crashed_gone=yes|no
+#   RXEN-XL-REBOOT first=<domid> second=<domid> marker=yes|no
+scenario_lifecycle() {
+    local rc=0 early crashed state t=0 cgone
+    # Destroyed in its first second, mid-boot.
+    start_domu domu-early watch=60 || rc=1
+    show "xl-destroy domu-early" xlr destroy domu-early || rc=1
+    early=$(wait_gone domu-early)
+    local DOMU_ON_CRASH=preserve
+    start_domu domu-crash crash || rc=1
+    state=$(xl_state domu-crash)
+    while [ "$state" != c ] && [ "$t" -lt 120 ]; do
+        sleep 1
+        t=$((t + 1))
+        state=$(xl_state domu-crash)
+    done
+    show "xl-list" xlr list
+    show "xl-destroy domu-crash" xlr destroy domu-crash || rc=1
+    cgone=$(wait_gone domu-crash)
+    DOMU_ON_CRASH=destroy
+    echo "RXEN-XL-LIFECYCLE early_gone=$early crashed_state=${state:-none} crashed_gone=$cgone"
+    [ "$early" = yes ] && [ "$state" = c ] && [ "$cgone" = yes ] || rc=1
+    reboot_domu || rc=1
+    wait
+    return $rc
+}
+
+# reboot_domu: the xl reboot part of lifecycle.
+reboot_domu() {
+    local name=domu-reboot first second="" t=0 m=no
+    start_domu "$name" watch=90 || return 1
+    [ "$(wait_marker "$name")" = yes ] || return 1
+    first=$(marker_domid "$name")
+    show "xl-reboot $name" xlr reboot "$name" || return 1
+    # xl's monitor of the domain (left by xl create) builds it again.
+    while [ "$t" -lt 120 ]; do
+        second=$(xlr domid "$name" 2> /dev/null)
+        [ -n "$second" ] && [ "$second" != "$first" ] && break
+        t=$((t + 1))
+        sleep 1
+    done
+    # Its console, again, under another label (the first one's files stay).
+    domu_reset "$name-again"
+    { xl console "$name" < /dev/null 2> /dev/null | console_filter "$name-again"; touch "$WORK/$name-again.done"; } &
+    [ "$(wait_marker "$name-again" 120)" = yes ] && m=yes
+    show "xl-destroy $name" xlr destroy "$name"
+    wait_gone "$name" > /dev/null
+    echo "RXEN-XL-REBOOT first=$first second=${second:-none} marker=$m second_marker=$(marker_domid "$name-again")"
+    [ "$m" = yes ] && [ "$second" != "$first" ]
 }

@@ -173,8 +173,9 @@ domain_exists() {
 }
 
 # domu_cfg NAME [ACTION] [KERNEL] [MEMORY]: writes NAME's xl.cfg, prints its path.
-# DOMU_MEMORY (MiB, default 256), DOMU_VCPUS (default 1) and DOMU_SETTINGS
-# (more xl.cfg lines, last) change it.
+# DOMU_MEMORY (MiB, default 256), DOMU_VCPUS (default 1), DOMU_ON_CRASH
+# (destroy), DOMU_ON_REBOOT (restart, xl's default) and DOMU_SETTINGS (more
+# xl.cfg lines, none of those) change it.
 domu_cfg() {
     local name="$1" action="${2:-marker}" kernel="${3:-$DOMU_KERNEL}" memory="${4:-${DOMU_MEMORY:-256}}"
     cat > "$WORK/$name.cfg" <<EOF
@@ -186,7 +187,8 @@ extra = "console=hvc0 ${DOMU_EXTRA:+$DOMU_EXTRA }rxen.test=$action"
 memory = $memory
 vcpus = ${DOMU_VCPUS:-1}
 on_poweroff = "destroy"
-on_crash = "destroy"
+on_crash = "${DOMU_ON_CRASH:-destroy}"
+on_reboot = "${DOMU_ON_REBOOT:-restart}"
 ${DOMU_SETTINGS:-}
 EOF
     echo "$WORK/$name.cfg"
