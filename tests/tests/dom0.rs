@@ -861,11 +861,13 @@ fn domains_end_in_any_state_and_on_crash_and_on_reboot_are_honoured() {
         "yes",
         "a domU destroyed mid-boot stayed"
     );
-    assert_eq!(
-        field(r, &l, "crashed_state"),
-        "c",
-        "on_crash = \"preserve\": xl list does not show the crashed domU"
-    );
+    // Shut down ('s') by a crash ('c'), and kept.
+    let state = field(r, &l, "crashed_state");
+    if !state.contains('c') {
+        r.fail(&format!(
+            "on_crash = \"preserve\": xl list shows the crashed domU as {state:?}"
+        ));
+    }
     assert_eq!(
         field(r, &l, "crashed_gone"),
         "yes",
