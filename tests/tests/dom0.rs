@@ -823,9 +823,9 @@ fn xl_mem_set_balloons_a_domu_down_and_up_and_free_memory_follows() {
 fn xentop_row<'a>(r: &'a RunResult, label: &str, name: &str) -> Option<Vec<&'a str>> {
     r.log
         .lines()
+        .rev()
         .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .filter(|row| row.len() > 5 && row[0] == label && row[1] == name)
-        .last()
+        .find(|row| row.len() > 5 && row[0] == label && row[1] == name)
 }
 
 #[test]
