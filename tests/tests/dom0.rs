@@ -839,6 +839,11 @@ fn xl_mem_set_balloons_a_domu_down_and_up_and_free_memory_follows() {
     }
 }
 
+/// Whether xentop's NAME column shows `name` (it cuts names to 10).
+fn xentop_name(shown: &str, name: &str) -> bool {
+    shown == name || (shown.len() == 10 && name.starts_with(shown))
+}
+
 /// The last row of `xentop -b` about `name` under `label` (the label,
 /// then NAME STATE CPU(sec) CPU(%) MEM(k) ...).
 fn xentop_row<'a>(r: &'a RunResult, label: &str, name: &str) -> Option<Vec<&'a str>> {
@@ -846,7 +851,7 @@ fn xentop_row<'a>(r: &'a RunResult, label: &str, name: &str) -> Option<Vec<&'a s
         .lines()
         .rev()
         .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|row| row.len() > 5 && row[0] == label && row[1] == name)
+        .find(|row| row.len() > 5 && row[0] == label && xentop_name(row[1], name))
 }
 
 #[test]
