@@ -36,16 +36,12 @@ xl_state() {
 # wait_watch NAME FIELD VALUE SECS: until NAME's latest watch line shows
 # FIELD=VALUE (yes), or SECS seconds (no).
 wait_watch() {
-    local t=0
-    while [ "$(watch_field "$1" "$2")" != "$3" ]; do
-        if [ "$t" -ge "$4" ]; then
-            echo no
-            return 1
-        fi
-        t=$((t + 1))
-        sleep 1
-    done
-    echo yes
+    poll "$4" watch_shows "$1" "$2" "$3"
+}
+
+# watch_shows NAME FIELD VALUE: whether NAME's latest watch line has it.
+watch_shows() {
+    [ "$(watch_field "$1" "$2")" = "$3" ]
 }
 
 # pause: a domU counting once a second is paused for 8 s: no count comes

@@ -327,11 +327,13 @@ wait_marker() {
     echo yes
 }
 
-# wait_gone NAME [TIMEOUT]: prints yes once xl no longer knows NAME.
-wait_gone() {
-    local t=0
-    while domain_exists "$1"; do
-        if [ "$t" -ge "${2:-$GONE_TIMEOUT}" ]; then
+# poll SECS CMD...: CMD once a second until it succeeds (prints yes) or
+# SECS seconds have passed (prints no, fails).
+poll() {
+    local secs="$1" t=0
+    shift
+    until "$@"; do
+        if [ "$t" -ge "$secs" ]; then
             echo no
             return 1
         fi
@@ -339,6 +341,15 @@ wait_gone() {
         sleep 1
     done
     echo yes
+}
+
+# wait_gone NAME [TIMEOUT]: prints yes once xl no longer knows NAME.
+wait_gone() {
+    poll "${2:-$GONE_TIMEOUT}" domain_gone "$1"
+}
+
+domain_gone() {
+    ! domain_exists "$1"
 }
 
 # marker_fields NAME: "domid=<id> marker=yes|no create_to_marker=<s>".
