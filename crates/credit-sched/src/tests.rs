@@ -250,8 +250,8 @@ fn accounting_hands_out_credit_by_weight() {
 #[test]
 fn a_blocked_vcpu_earns_what_it_used_and_the_busy_one_the_rest() {
     let mut s = CreditScheduler::new(1, SchedConfig::default()).unwrap();
-    s.add_domain(D0, 256, 0);
-    s.add_domain(D1, 768, 0);
+    s.add_domain(D0, 256, 0).unwrap();
+    s.add_domain(D1, 768, 0).unwrap();
     s.add_vcpu(D0, VcpuId(0), CpuMask::all()).unwrap();
     s.add_vcpu(D1, VcpuId(1), CpuMask::all()).unwrap();
     let cpu = PcpuId(0);
