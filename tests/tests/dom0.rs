@@ -35,10 +35,11 @@ fn dom0_assets() -> &'static Dom0Assets {
 
 /// Boots one group of scenarios may take: the first, and a fresh one each
 /// time the emulator fault (see `emulator_faults`) cost it a scenario.
-const MAX_BOOTS: usize = 5;
+const MAX_BOOTS: usize = 8;
 /// Emulator faults one group may meet in all (dom0's, domUs', the host's):
-/// one CI run met four in seven minutes.
-const MAX_EMULATOR_FAULTS: usize = 5;
+/// CI runs of the same hypervisor met one, four and five in the toolstack
+/// group's seven to twelve minutes (docs/design.md).
+const MAX_EMULATOR_FAULTS: usize = 8;
 /// Starts each boot's part of the merged log.
 const BOOT_SEPARATOR: &str = "RXEN-TEST-BOOT ";
 /// Each boot's emulator faults, recorded in the merged log (the lines of a
