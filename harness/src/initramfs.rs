@@ -62,7 +62,8 @@ pub const FUZZ_CALLS: u64 = 150_000;
 /// `share=EPOCH,S[,N]` (CPU share over S seconds from wall-clock
 /// second EPOCH, N such windows 5 s apart), `watch=S` (a counter, the
 /// wall clock, MemTotal and the online CPUs every second for S seconds); `isolation` (guest-probe's isolation checks),
-/// `fuzz[=SEED]` (the hypercall fuzzer), `checksum=S` (S seconds of
+/// `fuzz[=SEED[,SECONDS,CALLS]]` (the hypercall fuzzer, for SECONDS or
+/// CALLS calls, by default [`FUZZ_SECONDS`] and [`FUZZ_CALLS`]), `checksum=S` (S seconds of
 /// memory checking). Every action ends in a power-off.
 pub const INIT_SCRIPT: &str = r#"#!/bin/sh
 # rxen test guest init: see harness/src/initramfs.rs
@@ -161,10 +162,19 @@ EOF
         /bin/guest-probe isolation
         ;;
     fuzz|fuzz=*)
-        seed=1
-        case "$action" in fuzz=*) seed="${action#fuzz=}" ;; esac
+        seed=1 seconds=@FUZZ_SECONDS@ calls=@FUZZ_CALLS@
+        case "$action" in
+            fuzz=*,*,*)
+                args="${action#fuzz=}"
+                seed="${args%%,*}"
+                args="${args#*,}"
+                seconds="${args%,*}"
+                calls="${args#*,}"
+                ;;
+            fuzz=*) seed="${action#fuzz=}" ;;
+        esac
         load_privcmd
-        /bin/guest-probe fuzz --seconds @FUZZ_SECONDS@ --min-calls @FUZZ_CALLS@ --seed "$seed"
+        /bin/guest-probe fuzz --seconds "$seconds" --min-calls "$calls" --seed "$seed"
         ;;
     checksum=*)
         /bin/guest-probe checksum --seconds "${action#checksum=}"

@@ -23,7 +23,23 @@ use rxen_harness::{self as harness, Dom0Assets, Exit, QemuConfig, RunResult, Tes
 /// Rounds of creating and destroying three domains (the twenty).
 const ROUNDS: u32 = 20;
 /// The everyday management commands' scenarios (harness/src/dom0/manage.sh).
-const MANAGEMENT: [&str; 6] = ["pause", "vcpus", "credit", "memset", "watch", "lifecycle"];
+const MANAGEMENT: [&str; 7] = [
+    "pause",
+    "vcpus",
+    "credit",
+    "memset",
+    "watch",
+    "lifecycle",
+    FUZZ_ROUND,
+];
+/// CI's fuzz round: 45 s of the control-domain fuzzer (300 000 calls at
+/// most) and, beside it, the guest-side fuzzer in a domU (100 000 at most).
+/// `cargo xtask soak` runs the long one.
+const FUZZ_ROUND: &str = "fuzz=45:300000:100000";
+/// Calls each side makes in that time at the least (about 5 000 a second
+/// from dom0 alone under TCG).
+const MIN_CONTROL_FUZZ_CALLS: u64 = 50_000;
+const MIN_GUEST_FUZZ_CALLS: u64 = 10_000;
 /// dom0's memory and vCPUs, as given on rxen's command line.
 const DOM0_MIB: u64 = 512;
 const DOM0_VCPUS: u64 = 2;
@@ -911,6 +927,48 @@ fn domains_end_in_any_state_and_on_crash_and_on_reboot_are_honoured() {
     if first == second || field(r, &reboot, "second_marker") != second {
         r.fail(&format!(
             "xl reboot: domain {first} came back as {second}: {reboot:?}"
+        ));
+    }
+}
+
+/// The CI fuzz round: malformed domctl, sysctl, platform_op, memory_op,
+/// grant and event-channel calls from dom0 (and the guest fuzzer in a domU
+/// beside it), at a victim that checksums its memory, a bystander that
+/// counts, and short-lived domains being built and dying. Every call gets
+/// a result or one of Xen's error codes; nobody protected is changed;
+/// every domain's memory comes back.
+#[test]
+fn hostile_calls_from_dom0_and_a_domu_hurt_no_one() {
+    let r = management_run();
+    assert_scenario_passed(r, "fuzz");
+    let done = only_line(r, "RXEN-CFUZZ-DONE");
+    let n = |l: &[(String, String)], k| -> u64 { field(r, l, k).parse().unwrap() };
+    eprintln!("control-domain fuzzer: {done:?}");
+    if n(&done, "calls") < MIN_CONTROL_FUZZ_CALLS || n(&done, "odd") != 0 {
+        r.fail(&format!("control-domain fuzzer: {done:?}"));
+    }
+    let guest = only_line(r, "RXEN-FUZZ-DONE");
+    eprintln!("guest fuzzer beside it: {guest:?}");
+    if n(&guest, "calls") < MIN_GUEST_FUZZ_CALLS || n(&guest, "odd") != 0 {
+        r.fail(&format!("guest fuzzer in domu-fuzzer: {guest:?}"));
+    }
+    let l = only_line(r, "RXEN-XL-FUZZ");
+    assert_eq!(field(r, &l, "victim"), "ok", "the victim's memory: {l:?}");
+    assert_eq!(
+        field(r, &l, "running"),
+        "yes",
+        "victim or bystander died: {l:?}"
+    );
+    assert_eq!(field(r, &l, "left"), "0", "short-lived domains left: {l:?}");
+    // The bystander counted once a second through the 45 s run (a third of
+    // that at the least: it shares two CPUs with three busy domains).
+    if n(&l, "bystander_after") < n(&l, "bystander_before") + 15 || n(&l, "churned") < 3 {
+        r.fail(&format!("bystander or churn stalled: {l:?}"));
+    }
+    let (free0, free1) = (n(&l, "free0") as i64, n(&l, "free1") as i64);
+    if (free1 - free0).abs() > 1 {
+        r.fail(&format!(
+            "free memory {free0} MiB before, {free1} MiB after: {l:?}"
         ));
     }
 }

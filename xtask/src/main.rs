@@ -5,6 +5,7 @@
 //! it the same way the integration tests do.
 
 mod bench;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -51,6 +52,10 @@ enum Cmd {
     Assets,
     /// Boot time to /init and power-off: no hypervisor, rxen, Xen 4.17; rxen's memory.
     Bench(bench::BenchArgs),
+    /// The long hostile-input run: 10^6 fuzzed hypercalls from dom0 and a
+    /// domU at once, beside a victim and a bystander; prints calls per
+    /// second and what was found.
+    Soak(soak::SoakArgs),
 }
 
 /// Which control domain to boot.
@@ -154,6 +159,7 @@ fn main() -> ExitCode {
         Cmd::Test => test(),
         Cmd::Assets => assets().map(|()| true),
         Cmd::Bench(args) => bench::bench(args),
+        Cmd::Soak(args) => soak::soak(args),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -305,3 +305,118 @@ reboot_domu() {
     echo "RXEN-XL-REBOOT first=$first second=${second:-none} marker=$m second_marker=$(marker_domid "$name-again")"
     [ "$m" = yes ] && [ "$second" != "$first" ]
 }
+
+# ---- Hostile input from the control domain ----
+
+# churn: short-lived domains until $WORK/churn.stop: each created paused
+# and destroyed 2 s later, so that the fuzzer finds domains being built
+# and dying among the ones it may hit. Leaves the count in churn.count.
+churn() {
+    local i=0
+    rm -f "$WORK/churn.stop"
+    while [ ! -e "$WORK/churn.stop" ]; do
+        bounded 60 "xl create -p churn-$i" xl create -p "$(domu_cfg "churn-$i" marker "" 64)" > /dev/null 2>&1 < /dev/null
+        sleep 2
+        bounded 60 "xl destroy churn-$i" xl destroy "churn-$i" > /dev/null 2>&1 < /dev/null
+        i=$((i + 1))
+    done
+    echo "$i" > "$WORK/churn.count"
+}
+
+# churn_left: how many churn domains xl still lists.
+churn_left() {
+    xlr list 2> /dev/null | grep -c '^churn-'
+}
+
+# checksum_field NAME FIELD: FIELD of NAME's latest checksum progress line.
+checksum_field() {
+    grep '^RXEN-CHECKSUM progress' "$WORK/$1.console" 2> /dev/null | tail -n 1 |
+        sed -n "s/.* $2=\([^ ]*\).*/\1/p"
+}
+
+# checksum_after NAME ROUNDS: whether NAME has checked more than ROUNDS
+# rounds (its latest progress line).
+checksum_after() {
+    [ "$(checksum_field "$1" rounds)" -gt "$2" ] 2> /dev/null
+}
+
+# fuzz SECONDS[:CALLS[:DOMU_CALLS]]: guest-probe fuzz-control in dom0 for
+# SECONDS or CALLS calls (default 10^6), against every domain: a victim
+# checksums 64 MiB of its memory throughout, a bystander counts every
+# second, short-lived domains come and go (churn). With DOMU_CALLS, a third
+# domU runs the guest-side fuzzer (that many calls, SECONDS at most) at the
+# same time. After
+# the run: the victim has checked another full round with no mismatch, the
+# bystander counted on, both still run, and once every domain is gone the
+# free memory is what it was.
+#   RXEN-XL-FUZZ victim=ok|CORRUPTED|stalled mismatches=<n> rounds_before=<n> rounds_after=<n> bystander_before=<n> bystander_after=<n> running=yes|no churned=<n> left=<n> free0=<MiB> free1=<MiB>
+scenario_fuzz() {
+    local secs calls ucalls rest victim=domu-victim by=domu-bystander fz=domu-fuzzer
+    local r0 r1 b0 b1 bad verdict running=yes churned left free0 free1 n names rc=0
+    local DOMU_MEMORY=160 DOMU_TIMEOUT
+    # (rxen.dom0= separates scenarios with commas.)
+    secs=${1%%:*}
+    rest=${1#"$secs"}
+    rest=${rest#:}
+    calls=${rest%%:*}
+    ucalls=${rest#"$calls"}
+    ucalls=${ucalls#:}
+    calls=${calls:-1000000}
+    ucalls=${ucalls:-0}
+    DOMU_TIMEOUT=$((secs + 900))
+    free0=$(xl_info_field free_memory)
+    start_domu "$victim" "checksum=$((secs + 900))" || return 1
+    start_domu "$by" "watch=$((secs + 900))" || return 1
+    names="$victim $by"
+    if [ "$ucalls" -gt 0 ]; then
+        start_domu "$fz" "fuzz=7,$secs,$ucalls" || return 1
+        names="$names $fz"
+    fi
+    for n in $names; do
+        [ "$(wait_marker "$n")" = yes ] || rc=1
+    done
+    [ "$rc" = 0 ] || return 1
+    poll 60 checksum_after "$victim" 0 > /dev/null
+    r0=$(checksum_field "$victim" rounds)
+    b0=$(watch_lines "$by")
+    churn &
+    /usr/bin/guest-probe fuzz-control --seconds "$secs" --calls "$calls" --seed "$(date +%s)" || rc=1
+    touch "$WORK/churn.stop"
+    wait_churn
+    b1=$(watch_lines "$by")
+    for n in "$victim" "$by"; do
+        domain_exists "$n" || running=no
+    done
+    # One more progress line: a whole round checked after the last call.
+    poll 60 checksum_after "$victim" "$(( $(checksum_field "$victim" rounds) + 1 ))" > /dev/null
+    r1=$(checksum_field "$victim" rounds)
+    bad=$(grep -c '^RXEN-CHECKSUM round=' "$WORK/$victim.console")
+    if [ "$bad" != 0 ]; then
+        verdict=CORRUPTED
+    elif [ "${r1:-0}" -gt "${r0:-0}" ]; then
+        verdict=ok
+    else
+        verdict=stalled
+    fi
+    if [ "$ucalls" -gt 0 ]; then
+        poll $((secs + 300)) grep -q '^RXEN-FUZZ-DONE' "$WORK/$fz.console" > /dev/null
+    fi
+    for n in $(xlr list 2> /dev/null | awk '$1 ~ /^(churn-|domu-)/ { print $1 }'); do
+        xlr destroy "$n" > /dev/null 2>&1
+    done
+    for n in "$victim" "$by" "$fz"; do
+        wait_gone "$n" > /dev/null
+    done
+    wait
+    left=$(churn_left)
+    churned=$(cat "$WORK/churn.count" 2> /dev/null || echo 0)
+    free1=$(xl_info_field free_memory)
+    echo "RXEN-XL-FUZZ victim=$verdict mismatches=$bad rounds_before=$r0 rounds_after=$r1 bystander_before=$b0 bystander_after=$b1 running=$running churned=$churned left=$left free0=$free0 free1=$free1"
+    [ "$verdict" = ok ] && [ "$running" = yes ] || rc=1
+    return $rc
+}
+
+# wait_churn: until churn has stopped (it finishes its create/destroy).
+wait_churn() {
+    poll 150 test -e "$WORK/churn.count" > /dev/null
+}

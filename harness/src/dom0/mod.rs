@@ -18,6 +18,8 @@
 //! * the domU test assets `xl create` loads: the cloud kernel as
 //!   `/var/lib/rxen/domu/vmlinuz`, the test initramfs as
 //!   `/var/lib/rxen/domu/initrd.cpio`;
+//! * the test guests' `guest-probe` as `/usr/bin/guest-probe`, for the
+//!   control-domain fuzzer;
 //! * `/init` ([`INIT_SCRIPT`]) and the scenarios it runs
 //!   (`/etc/rxen/scenarios.sh`, [`SCENARIOS_SCRIPT`]).
 //!
@@ -138,6 +140,8 @@ pub fn prepare_dom0_assets() -> Result<Dom0Assets> {
     let modules = modules::dom0_modules(&kernel)?;
     let busybox = read_static_busybox()?;
     let applets = busybox_applets()?;
+    // The control-domain fuzzer (`guest-probe fuzz-control`) runs in dom0.
+    let probe = read(&crate::initramfs::build_guest_probe()?)?;
 
     eprintln!(
         "xtask: dom0 packages: {}",
@@ -222,6 +226,7 @@ pub fn prepare_dom0_assets() -> Result<Dom0Assets> {
     ramdisk.extend_from_slice(&domu_overlay());
     archive.file(DOMU_RAMDISK_PATH.trim_start_matches('/'), 0o644, ramdisk);
     archive.file("bin/busybox", 0o755, busybox);
+    archive.file("usr/bin/guest-probe", 0o755, probe);
     for applet in &applets {
         archive.symlink_if_free(applet, "/bin/busybox");
     }

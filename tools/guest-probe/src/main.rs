@@ -8,7 +8,11 @@
 //!     RXEN-ISOLATION-DONE pass=<n> fail=<m>
 //! guest-probe fuzz [--seconds S] [--min-calls N] [--seed X]
 //!     RXEN-FUZZ progress calls=<n> ...    (every 10 000 calls)
-//!     RXEN-FUZZ-DONE calls=<n> errors=<e> ok=<k>
+//!     RXEN-FUZZ-DONE calls=<n> errors=<e> ok=<k> skipped=<s> odd=<o> seconds=<s>
+//! guest-probe fuzz-control [--seconds S] [--calls N] [--seed X]   (in dom0)
+//!     RXEN-CFUZZ-START ... protected=<domids>
+//!     RXEN-CFUZZ progress calls=<n> ...   RXEN-CFUZZ odd rc=<rc> ...
+//!     RXEN-CFUZZ-DONE calls=<n> errors=<e> ok=<k> skipped=<s> odd=<o> seconds=<s> per_second=<r>
 //! guest-probe checksum [--seconds S] [--seed X]
 //!     RXEN-CHECKSUM rounds=<n> mismatches=<m>
 //!     RXEN-CHECKSUM-DONE ok|CORRUPTED
@@ -51,7 +55,8 @@ const HVM_LEAF_OFFSET: u32 = 4;
 const DOMID_PRESENT: u32 = 1 << 4;
 
 const USAGE: &str = "usage: guest-probe domid | isolation | \
-fuzz [--seconds S] [--min-calls N] [--seed X] | checksum [--seconds S] [--seed X] | \
+fuzz [--seconds S] [--min-calls N] [--seed X] | \
+fuzz-control [--seconds S] [--calls N] [--seed X] | checksum [--seconds S] [--seed X] | \
 share --start EPOCH --seconds S [--windows N --gap G] | parallel [--seconds S] | \
 watch [--seconds S]";
 
@@ -146,7 +151,7 @@ fn fuzz(seconds: u64, max_calls: u64, seed: u64) -> ExitCode {
     let me = domid(cpuid)
         .and_then(|d| u16::try_from(d).ok())
         .unwrap_or(1);
-    let made = sys::Privcmd::open().and_then(|pc| fuzz::Fuzzer::new(pc, seed, me));
+    let made = sys::Privcmd::open().and_then(|pc| fuzz::Fuzzer::guest(pc, seed, me));
     let mut fuzzer = match made {
         Ok(f) => f,
         Err(e) => {
@@ -155,10 +160,42 @@ fn fuzz(seconds: u64, max_calls: u64, seed: u64) -> ExitCode {
         }
     };
     println!("RXEN-FUZZ-START seconds={seconds} max_calls={max_calls} seed={seed} self=d{me}");
+    let start = std::time::Instant::now();
     let s = fuzzer.run(seconds, max_calls);
+    let wall = start.elapsed().as_secs_f64();
     println!(
-        "RXEN-FUZZ-DONE calls={} errors={} ok={} skipped={}",
-        s.calls, s.errors, s.ok, s.skipped
+        "RXEN-FUZZ-DONE calls={} errors={} ok={} skipped={} odd={} seconds={wall:.1}",
+        s.calls, s.errors, s.ok, s.skipped, s.odd
+    );
+    ExitCode::SUCCESS
+}
+
+/// The control domain's fuzzer: see [`fuzz::control`].
+fn fuzz_control(seconds: u64, max_calls: u64, seed: u64) -> ExitCode {
+    let made = sys::Privcmd::open().and_then(|pc| fuzz::Fuzzer::control(pc, seed));
+    let mut fuzzer = match made {
+        Ok(f) => f,
+        Err(e) => {
+            println!("RXEN-CFUZZ-FAILED {} ({e})", sys::PRIVCMD_PATH);
+            return ExitCode::FAILURE;
+        }
+    };
+    let protected: Vec<String> = fuzzer.protected().iter().map(u16::to_string).collect();
+    println!(
+        "RXEN-CFUZZ-START seconds={seconds} max_calls={max_calls} seed={seed} protected={}",
+        protected.join(",")
+    );
+    let start = std::time::Instant::now();
+    let s = fuzzer.run(seconds, max_calls);
+    let wall = start.elapsed().as_secs_f64();
+    println!(
+        "RXEN-CFUZZ-DONE calls={} errors={} ok={} skipped={} odd={} seconds={wall:.1} per_second={:.0}",
+        s.calls,
+        s.errors,
+        s.ok,
+        s.skipped,
+        s.odd,
+        s.calls as f64 / wall.max(0.001)
     );
     ExitCode::SUCCESS
 }
@@ -218,6 +255,13 @@ fn main() -> ExitCode {
             let (cpu, wall) = cpushare::parallel(2, o[0].unwrap_or(4));
             println!("RXEN-PARALLEL cpu={cpu:.2} wall={wall:.2}");
             ExitCode::SUCCESS
+        }),
+        Some("fuzz-control") => options(rest, &["seconds", "calls", "seed"]).map(|o| {
+            fuzz_control(
+                o[0].unwrap_or(60),
+                o[1].unwrap_or(150_000),
+                o[2].unwrap_or(1),
+            )
         }),
         Some("checksum") => options(rest, &["seconds", "seed"])
             .map(|o| checksum(o[0].unwrap_or(10), o[1].unwrap_or(0x5EED))),

@@ -86,6 +86,14 @@ impl Privcmd {
         Ok(Self { file })
     }
 
+    /// A stand-in that makes no hypercalls, for tests of what callers
+    /// generate.
+    #[cfg(test)]
+    pub fn null() -> Self {
+        let file = File::open("/dev/null").expect("/dev/null");
+        Self { file }
+    }
+
     /// Makes hypercall `op`; the result is the hypercall's RAX as the kernel
     /// passes it back (negative: `-errno`, from Xen or from privcmd).
     pub fn hypercall(&self, op: u64, arg: [u64; 5]) -> i64 {
@@ -189,6 +197,14 @@ impl Arena {
 
     pub fn put_u64(&mut self, offset: usize, v: u64) {
         self.bytes_mut()[offset..offset + 8].copy_from_slice(&v.to_le_bytes());
+    }
+
+    pub fn get_u16(&self, offset: usize) -> u16 {
+        u16::from_le_bytes(self.bytes()[offset..offset + 2].try_into().unwrap())
+    }
+
+    pub fn get_u64(&self, offset: usize) -> u64 {
+        u64::from_le_bytes(self.bytes()[offset..offset + 8].try_into().unwrap())
     }
 
     pub fn get_u32(&self, offset: usize) -> u32 {

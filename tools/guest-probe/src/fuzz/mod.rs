@@ -67,6 +67,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+pub mod control;
+
 use crate::sys::{Arena, Privcmd};
 use crate::xen::*;
 
@@ -151,23 +153,49 @@ fn shape_random(rng: &mut Rng) -> u64 {
     }
 }
 
-/// The caller's identity and its buffer's address.
-struct Target {
-    me: u16,
+/// Whom the fuzzer may hurt, and its buffer's address.
+pub(crate) struct Target {
+    /// Domains no harmful call may name: the caller itself (a guest), or
+    /// every domain that existed when the control domain's run began.
+    protected: Vec<u16>,
+    /// Other domains that exist now (the control domain's run refreshes
+    /// them): fair game, as are ids that name no domain.
+    present: Vec<u16>,
+    /// Run from the control domain (see [`control`]).
+    control: bool,
     buf: u64,
     len: usize,
 }
 
 impl Target {
-    /// A foreign domain id: never DOMID_SELF or our own id.
+    /// Whether `d` names a protected domain (bits 15 ignored, as a
+    /// hypervisor that masks them would).
+    fn is_protected(&self, d: u16) -> bool {
+        let d = d & 0x7FFF;
+        d == DOMID_SELF || self.protected.contains(&d)
+    }
+
+    /// A foreign domain id: never DOMID_SELF or a protected domain.
     fn foreign(&self, rng: &mut Rng) -> u16 {
         loop {
-            let d = if rng.chance(70) {
+            let d = if !self.present.is_empty() && rng.chance(30) {
+                self.present[rng.below(self.present.len() as u64) as usize]
+            } else if rng.chance(70) {
                 DOMIDS[rng.below(DOMIDS.len() as u64) as usize]
             } else {
                 rng.next() as u16
             };
-            if d & 0x7FFF != DOMID_SELF && d & 0x7FFF != self.me {
+            if !self.is_protected(d) {
+                return d;
+            }
+        }
+    }
+
+    /// An id that names no domain at all.
+    fn absent(&self, rng: &mut Rng) -> u16 {
+        loop {
+            let d = self.foreign(rng);
+            if !self.present.contains(&(d & 0x7FFF)) {
                 return d;
             }
         }
@@ -176,7 +204,7 @@ impl Target {
     fn domid(&self, rng: &mut Rng) -> u16 {
         match rng.below(10) {
             0 | 1 => DOMID_SELF,
-            2 => self.me,
+            2 => self.protected[rng.below(self.protected.len() as u64) as usize],
             _ => self.foreign(rng),
         }
     }
@@ -348,20 +376,34 @@ pub struct Summary {
     pub errors: u64,
     pub ok: u64,
     pub skipped: u64,
+    /// Results that are neither a success nor one of Xen's error codes.
+    pub odd: u64,
 }
+
+/// Odd results printed in full; the rest are only counted.
+const ODD_SHOWN: u64 = 10;
 
 pub struct Fuzzer {
     pc: Privcmd,
     arena: Arena,
     rng: Rng,
     target: Target,
+    /// Prefix of the progress lines (`RXEN-FUZZ`, `RXEN-CFUZZ`).
+    tag: &'static str,
 }
 
 impl Fuzzer {
-    pub fn new(pc: Privcmd, seed: u64, me: u16) -> std::io::Result<Self> {
+    /// The fuzzer of guest `me`: every other domain is a target.
+    pub fn guest(pc: Privcmd, seed: u64, me: u16) -> std::io::Result<Self> {
+        Self::new(pc, seed, vec![me], false)
+    }
+
+    fn new(pc: Privcmd, seed: u64, protected: Vec<u16>, control: bool) -> std::io::Result<Self> {
         let arena = Arena::new(PAGES)?;
         let target = Target {
-            me,
+            protected,
+            present: Vec::new(),
+            control,
             buf: arena.addr(0),
             len: arena.len(),
         };
@@ -370,6 +412,7 @@ impl Fuzzer {
             arena,
             rng: Rng::new(seed),
             target,
+            tag: if control { "RXEN-CFUZZ" } else { "RXEN-FUZZ" },
         })
     }
 
@@ -401,47 +444,76 @@ impl Fuzzer {
         Call { op, args }
     }
 
-    /// Writes foreign domain ids into what `call` points at (see
-    /// [`Verdict::MakeForeign`]); the buffer offset of a pointer argument,
-    /// if it points into the buffer.
-    fn make_foreign(&mut self, call: &mut Call) {
-        let offset_of = |p: u64, t: &Target| {
-            (p >= t.buf && p < t.buf + t.len as u64).then(|| (p - t.buf) as usize)
-        };
-        let len = self.arena.len();
-        let put_domid = |arena: &mut Arena, rng: &mut Rng, t: &Target, at: usize| {
-            if at + 2 <= len {
-                let d = t.foreign(rng);
-                arena.put_u16(at, d);
+    /// The next call to make, or `None` when the denylist skips it.
+    fn next_call(&mut self) -> Option<Call> {
+        if self.target.control {
+            return self.next_control_call();
+        }
+        let mut call = self.generate();
+        match self_harm(&call) {
+            Verdict::Skip => return None,
+            Verdict::Make => self.refill(),
+            Verdict::MakeForeign => {
+                self.refill();
+                self.make_foreign(&mut call);
             }
-        };
+        }
+        Some(call)
+    }
+
+    /// The buffer offset of `p`, if it points into the buffer.
+    fn offset_of(&self, p: u64) -> Option<usize> {
+        let t = &self.target;
+        (p >= t.buf && p < t.buf + t.len as u64).then(|| (p - t.buf) as usize)
+    }
+
+    /// Writes a domain id chosen by `pick` at buffer offset `at`, if it fits.
+    fn put_domid(&mut self, at: usize, pick: fn(&Target, &mut Rng) -> u16) {
+        if at + 2 <= self.arena.len() {
+            let d = pick(&self.target, &mut self.rng);
+            self.arena.put_u16(at, d);
+        }
+    }
+
+    /// Writes foreign domain ids into what `call` points at (see
+    /// [`Verdict::MakeForeign`]).
+    fn make_foreign(&mut self, call: &mut Call) {
+        let len = self.arena.len();
+        let base = self.offset_of(call.args[1]);
         match call.op {
             MEMORY_OP => {
                 let offsets = memop_domid_offsets(call.args[0] & MEMOP_CMD_MASK).unwrap_or(&[]);
-                if let Some(base) = offset_of(call.args[1], &self.target) {
+                if let Some(base) = base {
                     for &o in offsets {
-                        put_domid(&mut self.arena, &mut self.rng, &self.target, base + o);
+                        self.put_domid(base + o, Target::foreign);
                     }
                 }
             }
             HVM_OP => {
-                if let Some(base) = offset_of(call.args[1], &self.target) {
-                    put_domid(&mut self.arena, &mut self.rng, &self.target, base);
+                if let Some(base) = base {
+                    self.put_domid(base, Target::foreign);
                 }
             }
             GRANT_TABLE_OP => {
-                // Every entry the count covers that lies in the buffer.
+                // Every entry the count covers that lies in the buffer. From
+                // the control domain the ids name no domain at all: every
+                // domain grants it its console and XenStore pages, and a
+                // mapping over its own RAM would be legal.
                 let (stride, fields): (usize, &[usize]) =
                     if u64::from(call.args[0] as u32) & GNTTABOP_CMD_MASK == GNTTABOP_COPY {
                         (GNTTAB_COPY_SIZE, &[8, 24])
                     } else {
                         (GNTTAB_MAP_SIZE, &[16])
                     };
-                if let Some(base) = offset_of(call.args[1], &self.target) {
-                    let mut at = base;
+                let pick = if self.target.control {
+                    Target::absent
+                } else {
+                    Target::foreign
+                };
+                if let Some(mut at) = base {
                     while at < len {
                         for &f in fields {
-                            put_domid(&mut self.arena, &mut self.rng, &self.target, at + f);
+                            self.put_domid(at + f, pick);
                         }
                         at += stride;
                     }
@@ -468,39 +540,24 @@ impl Fuzzer {
             errors: 0,
             ok: 0,
             skipped: 0,
+            odd: 0,
         };
         while s.calls < max_calls {
             if s.calls.is_multiple_of(256) && Instant::now() >= deadline {
                 break;
             }
-            let mut call = self.generate();
-            match self_harm(&call) {
-                Verdict::Skip => {
-                    s.skipped += 1;
-                    continue;
-                }
-                Verdict::Make => self.refill(),
-                Verdict::MakeForeign => {
-                    self.refill();
-                    self.make_foreign(&mut call);
-                }
+            if self.target.control && (s.calls + s.skipped).is_multiple_of(control::REFRESH_EVERY) {
+                self.refresh_present();
             }
+            let Some(call) = self.next_call() else {
+                s.skipped += 1;
+                continue;
+            };
             let rc = self.pc.hypercall(call.op, call.args);
-            s.calls += 1;
-            let entry = per_op.entry(call.op).or_default();
-            entry.calls += 1;
-            if rc < 0 {
-                s.errors += 1;
-            } else {
-                s.ok += 1;
-                entry.ok += 1;
+            if self.target.control {
+                self.after_control_call(&call, rc);
             }
-            if s.calls.is_multiple_of(PROGRESS_EVERY) {
-                println!(
-                    "RXEN-FUZZ progress calls={} errors={} ok={}",
-                    s.calls, s.errors, s.ok
-                );
-            }
+            self.count(&mut s, &mut per_op, &call, rc);
         }
         // hypercall:succeeded/made, a few per line (rxen splits long lines).
         let per_op: Vec<String> = per_op
@@ -508,10 +565,50 @@ impl Fuzzer {
             .map(|(op, c)| format!("{op}:{}/{}", c.ok, c.calls))
             .collect();
         for chunk in per_op.chunks(16) {
-            println!("RXEN-FUZZ per-op {}", chunk.join(" "));
+            println!("{} per-op {}", self.tag, chunk.join(" "));
         }
         s
     }
+
+    fn count(&self, s: &mut Summary, per_op: &mut BTreeMap<u64, PerOp>, call: &Call, rc: i64) {
+        s.calls += 1;
+        let entry = per_op.entry(call.op).or_default();
+        entry.calls += 1;
+        if is_error(rc) {
+            s.errors += 1;
+            if !is_xen_error(rc) {
+                s.odd += 1;
+                if s.odd <= ODD_SHOWN {
+                    println!(
+                        "{} odd rc={rc} op={} args={:#x?}",
+                        self.tag, call.op, call.args
+                    );
+                }
+            }
+        } else {
+            s.ok += 1;
+            entry.ok += 1;
+        }
+        if s.calls.is_multiple_of(PROGRESS_EVERY) {
+            println!(
+                "{} progress calls={} errors={} ok={} odd={}",
+                self.tag, s.calls, s.errors, s.ok, s.odd
+            );
+        }
+    }
+}
+
+/// Whether a result is an error: -4095..=-1. The ioctl's result is an
+/// `int` in Linux's system call, so a large positive result (memory_op's
+/// continuation point, for one) comes back cut to 32 bits and sign-extended:
+/// below -4095, that is a success.
+fn is_error(rc: i64) -> bool {
+    (-4095..0).contains(&rc)
+}
+
+/// Whether an error is one of Xen's error codes (`errno.h`).
+fn is_xen_error(rc: i64) -> bool {
+    rxen_xen_abi::errno::Errno::from_rax(rc as u64).is_some_and(|e| e.name() != "E?")
 }
 
 #[cfg(test)]
@@ -572,7 +669,9 @@ mod tests {
     #[test]
     fn foreign_ids_are_never_self() {
         let t = Target {
-            me: 1,
+            protected: vec![1],
+            present: Vec::new(),
+            control: false,
             buf: 0x7000_0000,
             len: 8192,
         };
@@ -588,7 +687,9 @@ mod tests {
     #[test]
     fn values_avoid_mapped_memory() {
         let t = Target {
-            me: 1,
+            protected: vec![1],
+            present: Vec::new(),
+            control: false,
             buf: 0x7f00_0000_0000,
             len: 8192,
         };
@@ -611,6 +712,13 @@ mod tests {
                 assert!(in_buf || low || top_user || ints, "{v:#x}");
             }
         }
+    }
+
+    #[test]
+    fn results_cut_by_the_ioctl_are_successes() {
+        assert!(is_error(-22) && is_xen_error(-22));
+        assert!(is_error(-4095) && !is_xen_error(-4095));
+        assert!(!is_error(-1_021_462_539) && !is_error(0) && !is_error(5));
     }
 
     #[test]
