@@ -884,8 +884,27 @@ fn the_watching_commands_answer() {
         "dmesg",
         "dmesg_-c",
         "xentop",
+        "top",
     ] {
         r.assert_contains(&format!("RXEN-XL-WATCH {cmd} rc=0"));
+    }
+    // xl top's screen: dom0 and the domU, which has its 256 MiB (MEM(k),
+    // with the special pages).
+    let screen = |name: &str| {
+        r.log
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("xl-top: RXEN-TTY "))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|cols| cols.first().is_some_and(|n| xentop_name(n, name)))
+    };
+    if screen("Domain-0").is_none() {
+        r.fail("xl top shows no Domain-0 row");
+    }
+    match screen("domu-watch").and_then(|cols| cols.get(4)?.parse::<u64>().ok()) {
+        Some(kib) if (256 * 1024..=257 * 1024).contains(&kib) => {}
+        other => r.fail(&format!(
+            "xl top shows domu-watch with {other:?} KiB, not 256 MiB"
+        )),
     }
     // Each shows the running domU: xl domname turns its id back into its
     // name, xl list -l's JSON and xentop's table name it.

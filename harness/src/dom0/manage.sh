@@ -229,6 +229,8 @@ scenario_watch() {
     watch_cmd "dmesg" xlr dmesg || rc=1
     watch_cmd "dmesg -c" xlr dmesg -c || rc=1
     watch_cmd "xentop" xentop -b -i 2 -d 1 || rc=1
+    # xl top is xentop on a terminal: 4 s of its screen, then q.
+    watch_cmd "top" /usr/bin/guest-probe tty 4 xl top || rc=1
     xlr destroy "$name" > /dev/null 2>&1
     wait_gone "$name" > /dev/null
     wait
@@ -399,7 +401,7 @@ scenario_fuzz() {
         verdict=stalled
     fi
     if [ "$ucalls" -gt 0 ]; then
-        poll $((secs + 300)) grep -q '^RXEN-FUZZ-DONE' "$WORK/$fz.console" > /dev/null
+        poll $((secs + 300)) fuzzer_finished "$fz" > /dev/null
     fi
     for n in $(xlr list 2> /dev/null | awk '$1 ~ /^(churn-|domu-)/ { print $1 }'); do
         xlr destroy "$n" > /dev/null 2>&1
@@ -414,6 +416,12 @@ scenario_fuzz() {
     echo "RXEN-XL-FUZZ victim=$verdict mismatches=$bad rounds_before=$r0 rounds_after=$r1 bystander_before=$b0 bystander_after=$b1 running=$running churned=$churned left=$left free0=$free0 free1=$free1"
     [ "$verdict" = ok ] && [ "$running" = yes ] || rc=1
     return $rc
+}
+
+# fuzzer_finished NAME: NAME's guest fuzzer is done, or NAME is gone (the
+# emulator fault, docs/qemu-svm.md, can kill it).
+fuzzer_finished() {
+    grep -q '^RXEN-FUZZ-DONE' "$WORK/$1.console" 2> /dev/null || [ -e "$WORK/$1.done" ]
 }
 
 # wait_churn: until churn has stopped (it finishes its create/destroy).

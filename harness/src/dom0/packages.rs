@@ -23,8 +23,15 @@ use crate::prereq::run_apt_as_root;
 
 /// The toolstack: `xl`, libxl's helpers, both xenstoreds, xenconsoled
 /// (xen-utils-4.17); Debian's wrappers and init script (xen-utils-common);
-/// `xenstore-read` and friends (xenstore-utils).
-pub const TOOLSTACK_PACKAGES: &[&str] = &["xen-utils-4.17", "xen-utils-common", "xenstore-utils"];
+/// `xenstore-read` and friends (xenstore-utils); and the terminal
+/// descriptions (ncurses-base, on every Debian system) that `xl top`,
+/// xentop's full-screen mode, needs.
+pub const TOOLSTACK_PACKAGES: &[&str] = &[
+    "xen-utils-4.17",
+    "xen-utils-common",
+    "xenstore-utils",
+    "ncurses-base",
+];
 
 /// One unpacked package.
 #[derive(Clone, Debug)]

@@ -13,6 +13,9 @@
 //!     RXEN-CFUZZ-START ... protected=<domids>
 //!     RXEN-CFUZZ progress calls=<n> ...   RXEN-CFUZZ odd rc=<rc> ...
 //!     RXEN-CFUZZ-DONE calls=<n> errors=<e> ok=<k> skipped=<s> odd=<o> seconds=<s> per_second=<r>
+//! guest-probe tty SECONDS CMD [ARGS...]   (a full-screen program, `xl top`)
+//!     RXEN-TTY <a line of what the screen showed>
+//!     RXEN-TTY-DONE status=<exit status|killed> bytes=<n> lines=<n>
 //! guest-probe checksum [--seconds S] [--seed X]
 //!     RXEN-CHECKSUM rounds=<n> mismatches=<m>
 //!     RXEN-CHECKSUM-DONE ok|CORRUPTED
@@ -42,6 +45,7 @@ mod cpushare;
 mod fuzz;
 mod isolation;
 mod sys;
+mod tty;
 mod watch;
 mod xen;
 
@@ -58,7 +62,7 @@ const USAGE: &str = "usage: guest-probe domid | isolation | \
 fuzz [--seconds S] [--min-calls N] [--seed X] | \
 fuzz-control [--seconds S] [--calls N] [--seed X] | checksum [--seconds S] [--seed X] | \
 share --start EPOCH --seconds S [--windows N --gap G] | parallel [--seconds S] | \
-watch [--seconds S]";
+watch [--seconds S] | tty SECONDS CMD [ARGS...]";
 
 /// The four registers a CPUID leaf returns.
 #[derive(Clone, Copy, Debug)]
@@ -219,6 +223,34 @@ fn checksum(seconds: u64, seed: u64) -> ExitCode {
     }
 }
 
+/// `tty`: see [`tty`]; types `q` after `seconds`.
+fn on_a_terminal(argv: &[String], seconds: u64) -> ExitCode {
+    match tty::run(argv, seconds, b"q") {
+        Ok(screen) => {
+            for line in &screen.lines {
+                println!("RXEN-TTY {line}");
+            }
+            let status = screen
+                .status
+                .map_or_else(|| "killed".to_owned(), |c| c.to_string());
+            println!(
+                "RXEN-TTY-DONE status={status} bytes={} lines={}",
+                screen.bytes,
+                screen.lines.len()
+            );
+            if screen.status == Some(0) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            println!("RXEN-TTY-DONE status=failed ({e})");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rest = args.get(1..).unwrap_or(&[]);
@@ -263,6 +295,13 @@ fn main() -> ExitCode {
                 o[2].unwrap_or(1),
             )
         }),
+        Some("tty") => match rest {
+            [secs, argv @ ..] if !argv.is_empty() => secs
+                .parse()
+                .map_err(|_| format!("tty: not a number of seconds: {secs}"))
+                .map(|secs| on_a_terminal(argv, secs)),
+            _ => Err("tty needs SECONDS and a command".into()),
+        },
         Some("checksum") => options(rest, &["seconds", "seed"])
             .map(|o| checksum(o[0].unwrap_or(10), o[1].unwrap_or(0x5EED))),
         _ => Err(String::new()),

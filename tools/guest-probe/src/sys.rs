@@ -38,7 +38,7 @@ pub const PRIVCMD_PATH: &str = "/dev/xen/privcmd";
 /// The caller must uphold whatever the system call `nr` requires of its
 /// arguments (pointers valid for what the kernel reads or writes, no
 /// unmapping of memory in use, ...).
-unsafe fn syscall(nr: u64, args: [u64; 6]) -> i64 {
+pub(crate) unsafe fn syscall(nr: u64, args: [u64; 6]) -> i64 {
     let ret: i64;
     // SAFETY: `syscall` clobbers only RCX and R11 (declared) and RAX (the
     // result); the caller vouches for the arguments.
