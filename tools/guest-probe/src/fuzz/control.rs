@@ -472,14 +472,8 @@ const SYSCTL_OP: u64 = rxen_xen_abi::hypercall::SYSCTL;
 
 #[cfg(test)]
 mod tests {
+    use super::super::call;
     use super::*;
-
-    fn call(op: u64, cmd: u64) -> Call {
-        Call {
-            op,
-            args: [cmd, 0, 0, 0, 0],
-        }
-    }
 
     #[test]
     fn control_denylist() {

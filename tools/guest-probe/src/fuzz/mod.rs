@@ -611,16 +611,18 @@ fn is_xen_error(rc: i64) -> bool {
     rxen_xen_abi::errno::Errno::from_rax(rc as u64).is_some_and(|e| e.name() != "E?")
 }
 
+/// A call with sub-op `cmd` and no other arguments, for the denylists' tests.
+#[cfg(test)]
+fn call(op: u64, cmd: u64) -> Call {
+    Call {
+        op,
+        args: [cmd, 0, 0, 0, 0],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn call(op: u64, cmd: u64) -> Call {
-        Call {
-            op,
-            args: [cmd, 0, 0, 0, 0],
-        }
-    }
 
     #[test]
     fn denylist() {
