@@ -458,7 +458,8 @@ mod tests {
             "insmod /lib/modules/xen-privcmd.ko unrestricted=1",
             "RXEN-PRIVCMD",
             "/bin/guest-probe isolation",
-            "/bin/guest-probe fuzz --seconds 60 --min-calls 150000 --seed",
+            "seed=1 seconds=60 calls=150000",
+            "/bin/guest-probe fuzz --seconds \"$seconds\" --min-calls \"$calls\" --seed \"$seed\"",
             "/bin/guest-probe checksum --seconds",
         ] {
             assert!(init_script().contains(needle), "{needle}");
