@@ -23,11 +23,12 @@ use rxen_harness::{self as harness, Dom0Assets, Exit, QemuConfig, RunResult, Tes
 /// Rounds of creating and destroying three domains (the twenty).
 const ROUNDS: u32 = 20;
 /// The everyday management commands' scenarios (harness/src/dom0/manage.sh).
-const MANAGEMENT: [&str; 7] = [
+const MANAGEMENT: [&str; 8] = [
     "pause",
     "vcpus",
     "credit",
     "memset",
+    "maxmem",
     "watch",
     "lifecycle",
     FUZZ_ROUND,
@@ -853,6 +854,49 @@ fn xl_mem_set_balloons_a_domu_down_and_up_and_free_memory_follows() {
         other => r.fail(&format!(
             "xentop shows domu-memset with {other:?} KiB, not 160 MiB"
         )),
+    }
+}
+
+/// `maxmem = 256` above `memory = 160`: libxl builds the domain with
+/// populate-on-demand; it holds 160 MiB (the guest's balloon driver gives
+/// the rest of its 256 MiB memory map back), grows to 224 MiB with
+/// `xl mem-set` and shrinks again, and every MiB comes back at the end.
+#[test]
+fn maxmem_above_memory_gives_a_domain_room_to_grow() {
+    let r = management_run();
+    assert_scenario_passed(r, "maxmem");
+    let l = only_line(r, "RXEN-XL-MAXMEM");
+    let n = |k| -> i64 { field(r, &l, k).parse().unwrap() };
+    eprintln!("maxmem: {l:?}");
+    assert_eq!(n("list"), 160, "xl list: {l:?}");
+    assert_eq!(n("max_memkb"), 256 * 1024, "xl list -l: {l:?}");
+    // It took 160 MiB and a little (page tables, special pages), not 256.
+    let taken = n("free0") - n("free_created");
+    if !(160..=166).contains(&taken) {
+        r.fail(&format!(
+            "creating it took {taken} MiB of free memory: {l:?}"
+        ));
+    }
+    // The guest sees about its 160 MiB (less what its kernel keeps).
+    let created = n("mem_created") / 1024;
+    if !(120..=160).contains(&created) {
+        r.fail(&format!("its MemTotal is {created} MiB: {l:?}"));
+    }
+    let grew = (n("mem_up") - n("mem_created")) / 1024;
+    let took = n("free_created") - n("free_up");
+    if (grew - 64).abs() > 1 || (took - 64).abs() > 1 {
+        r.fail(&format!(
+            "mem-set 224m: MemTotal grew by {grew} MiB, free memory fell by {took} MiB (want 64): {l:?}"
+        ));
+    }
+    if (n("mem_down") - n("mem_created")).abs() > 1024
+        || (n("free_down") - n("free_created")).abs() > 1
+    {
+        r.fail(&format!("mem-set back to 160m: {l:?}"));
+    }
+    assert_eq!(field(r, &l, "running"), "yes", "the guest stopped: {l:?}");
+    if (n("free_gone") - n("free0")).abs() > 1 {
+        r.fail(&format!("not every MiB came back: {l:?}"));
     }
 }
 

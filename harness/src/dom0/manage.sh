@@ -193,6 +193,46 @@ scenario_memset() {
     return $rc
 }
 
+# maxmem: a domU with memory = 160 and maxmem = 256, which libxl builds
+# with populate-on-demand (its memory map has 256 MiB of RAM, 160 MiB
+# backed; its balloon driver gives the rest back at boot): xl list and the
+# guest's MemTotal show 160 MiB, and free memory falls by that, not 256;
+# xl mem-set 224m then gives the guest 64 MiB more (no hotplug: the frames
+# were in its map all along), xl mem-set 160m takes them back, and
+# destroying it returns every MiB.
+#   RXEN-XL-MAXMEM free0=<MiB> free_created=<MiB> free_up=<MiB> free_down=<MiB> free_gone=<MiB> mem_created=<kB> mem_up=<kB> mem_down=<kB> list=<MiB> max_memkb=<KiB> running=yes|no
+scenario_maxmem() {
+    local name=domu-maxmem f0 fc fu fd fg mc mu md list maxkb running=no n0 rc=0
+    local DOMU_MEMORY=160 DOMU_SETTINGS="maxmem = 256"
+    f0=$(xl_info_field free_memory)
+    start_domu "$name" watch=150 || return 1
+    [ "$(wait_marker "$name")" = yes ] || return 1
+    # Until its balloon driver has given back what it may not keep.
+    settle_memory "$name" 999999999 down
+    fc=$(xl_info_field free_memory)
+    mc=$(watch_field "$name" memtotal_kib)
+    list=$(xlr list "$name" 2> /dev/null | awk -v n="$name" '$1 == n { print $3 }')
+    maxkb=$(xlr list -l "$name" 2> /dev/null | sed -n 's/.*"max_memkb": \([0-9]*\).*/\1/p' | head -n 1)
+    show "xl-list" xlr list "$name"
+    show "xl-mem-set $name 224m" xlr mem-set "$name" 224m || rc=1
+    settle_memory "$name" "$mc" up
+    fu=$(xl_info_field free_memory)
+    mu=$(watch_field "$name" memtotal_kib)
+    show "xl-mem-set $name 160m" xlr mem-set "$name" 160m || rc=1
+    settle_memory "$name" "$mu" down
+    fd=$(xl_info_field free_memory)
+    md=$(watch_field "$name" memtotal_kib)
+    n0=$(watch_lines "$name")
+    sleep 3
+    [ "$(watch_lines "$name")" -gt "$n0" ] && running=yes
+    show "xl-destroy $name" xlr destroy "$name" || rc=1
+    wait_gone "$name" > /dev/null
+    wait
+    fg=$(xl_info_field free_memory)
+    echo "RXEN-XL-MAXMEM free0=$f0 free_created=$fc free_up=$fu free_down=$fd free_gone=$fg mem_created=$mc mem_up=$mu mem_down=$md list=$list max_memkb=$maxkb running=$running"
+    return $rc
+}
+
 # settle_memory NAME FROM down|up: until NAME's MemTotal has moved from
 # FROM that way and stayed put for 3 s (60 s at most).
 settle_memory() {

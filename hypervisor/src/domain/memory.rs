@@ -12,15 +12,23 @@
 //! * **shared**: one of the domain's own non-RAM frames (shared_info, a
 //!   grant-table frame) placed in its address space at its request.
 //!
+//! A domain built with `maxmem` above `memory` also has populate-on-demand
+//! entries: frames that are RAM in its memory map but get a page (from its
+//! PoD cache, `pod_cache`) only when first touched (a nested page fault,
+//! or a foreign map while the toolstack loads the kernel); see `rxen_pod`.
+//!
 //! Entries that are removed are handed back to the caller, who releases
 //! them only after the domain's vCPUs have dropped their translations
 //! (`Domain::flush_tlbs`), so no vCPU can reach a frame after it was freed.
 
 use alloc::vec::Vec;
 
+use rxen_pod::{PodBook, Touch};
+
 use crate::arch::npt::{Access, NestedPageTable};
 use crate::mm::{frames, pages};
 
+use super::pod_cache::{PodCache, BLOCK_ORDER as POD_BLOCK_ORDER, BLOCK_PAGES as POD_BLOCK_PAGES};
 use super::DomId;
 
 pub const PAGE: u64 = 4096;
@@ -103,6 +111,10 @@ pub struct GuestMemory {
     max_pages: u64,
     max_gfn: u64,
     control: bool,
+    /// Populate-on-demand entries and the cache's size ...
+    pod: PodBook,
+    /// ... and the cache's frames.
+    pod_cache: PodCache,
 }
 
 impl GuestMemory {
@@ -117,6 +129,8 @@ impl GuestMemory {
             max_pages,
             max_gfn: 0,
             control: owner == 0,
+            pod: PodBook::new(),
+            pod_cache: PodCache::default(),
         })
     }
 
@@ -131,6 +145,8 @@ impl GuestMemory {
             max_pages: 0,
             max_gfn: 0,
             control: false,
+            pod: PodBook::new(),
+            pod_cache: PodCache::default(),
         }
     }
 
@@ -138,9 +154,10 @@ impl GuestMemory {
         self.npt.root()
     }
 
-    /// Pages of RAM the domain has (Xen's `tot_pages`).
+    /// Pages of RAM the domain has (Xen's `tot_pages`): mapped, and held
+    /// in its populate-on-demand cache.
     pub fn ram_pages(&self) -> u64 {
-        self.ram_pages
+        self.ram_pages + self.pod_cache.pages()
     }
 
     pub fn ram_bytes(&self) -> u64 {
@@ -220,13 +237,15 @@ impl GuestMemory {
         if order > BIG_ORDER || !gfn.is_multiple_of(count) {
             return Err(MemoryError::BadAddress);
         }
-        if self.ram_pages + count > self.max_pages {
+        if self.ram_pages() + count > self.max_pages {
             return Err(MemoryError::OverLimit);
         }
         if !self.is_hole(gfn, count) {
             return Err(MemoryError::Busy);
         }
         let pa = pages::alloc_for(self.owner, order).ok_or(MemoryError::OutOfMemory)?;
+        // Populated over populate-on-demand entries: they are no more.
+        self.pod.forget(gfn, count);
         crate::mm::machine::zero(pa, (PAGE << order) as usize);
         self.map_ram(gfn * PAGE, pa, order)
     }
@@ -299,6 +318,7 @@ impl GuestMemory {
             .unmap(gpa, &mut || table_frame(tables))
             .map_err(npt_error)?;
         let Some(leaf) = leaf else {
+            self.pod.forget(gfn, 1);
             return Ok(None);
         };
         let page = Page {
@@ -341,6 +361,7 @@ impl GuestMemory {
             Some(_) => self.remove(gfn)?,
             None => None,
         };
+        self.pod.forget(gfn, 1);
         self.map_tagged(gpa, pa, access, kind)?;
         self.note_gfn(gfn);
         Ok(old)
@@ -354,6 +375,7 @@ impl GuestMemory {
         }
         let gpa = to.checked_mul(PAGE).ok_or(MemoryError::BadAddress)?;
         let page = self.remove(from)?.ok_or(MemoryError::BadAddress)?;
+        self.pod.forget(to, 1);
         if let Err(e) = self.map_tagged(gpa, page.pa, Access::ReadWrite, PageKind::Ram) {
             // Back where it was (its table exists, so this cannot fail).
             let _ = self.map_tagged(from * PAGE, page.pa, Access::ReadWrite, PageKind::Ram);
@@ -371,6 +393,99 @@ impl GuestMemory {
         let pa = pages::alloc_zeroed_for(self.owner).ok_or(MemoryError::OutOfMemory)?;
         self.extra.push(pa);
         Ok(pa)
+    }
+
+    /// Marks 2^`order` guest frames at `gfn` (aligned, unmapped) as
+    /// populate-on-demand entries (XENMEM_populate_physmap with
+    /// XENMEMF_populate_on_demand).
+    pub fn mark_pod(&mut self, gfn: u64, order: u32) -> Result<(), MemoryError> {
+        let count = 1u64 << order;
+        let last = gfn.checked_add(count - 1).ok_or(MemoryError::BadAddress)?;
+        if !gfn.is_multiple_of(count) || last.checked_mul(PAGE).is_none() {
+            return Err(MemoryError::BadAddress);
+        }
+        // Entries are not pages: what the domain holds (its populated
+        // pages and the cache) is what max_pages bounds, as on Xen, where
+        // libxl sets max_pages to `memory` for such a domain.
+        if !self.is_hole(gfn, count) || !self.pod.mark(gfn, count) {
+            return Err(MemoryError::Busy);
+        }
+        self.note_gfn(last);
+        Ok(())
+    }
+
+    pub fn pod_entries(&self) -> u64 {
+        self.pod.entries()
+    }
+
+    pub fn pod_cache_pages(&self) -> u64 {
+        self.pod_cache.pages()
+    }
+
+    pub fn is_pod(&self, gfn: u64) -> bool {
+        self.pod.contains(gfn)
+    }
+
+    /// XENMEM_set_pod_target: grows the cache so that the domain holds
+    /// `target` pages (Xen's rules: `PodBook::cache_goal`).
+    /// Returns the pages the cache grew by.
+    pub fn set_pod_target(&mut self, target: u64) -> Result<u64, MemoryError> {
+        let have = self.pod_cache.pages();
+        let Some(goal) = self.pod.cache_goal(target, self.ram_pages) else {
+            return Ok(0);
+        };
+        let grown = self.pod_cache.grow(self.owner, goal.saturating_sub(have));
+        self.pod.set_cache(self.pod_cache.pages());
+        if grown {
+            Ok(self.pod_cache.pages() - have)
+        } else {
+            Err(MemoryError::OutOfMemory)
+        }
+    }
+
+    /// A populated page went back (decrease_reservation): while the domain
+    /// owes more entries than its cache holds, it keeps a page in the cache
+    /// for it.
+    pub fn pod_page_returned(&mut self) {
+        if self.pod.page_returned() && !self.pod_cache.grow(self.owner, 1) {
+            self.pod.set_cache(self.pod_cache.pages());
+        }
+    }
+
+    /// Gives back cache pages beyond the entries left.
+    pub fn pod_trim(&mut self) {
+        self.pod_cache.shrink(self.pod.excess());
+        self.pod.set_cache(self.pod_cache.pages());
+    }
+
+    /// A touch of guest frame `gfn` (a nested page fault, a foreign map):
+    /// if it is a populate-on-demand entry, backs it (and, when it can, the
+    /// 2 MiB around it) from the cache. Ok(false): not an entry.
+    pub fn pod_touch(&mut self, gfn: u64) -> Result<bool, MemoryError> {
+        let (first, count) = match self.pod.touch(gfn, self.pod_cache.has_block()) {
+            Touch::NotPod => return Ok(false),
+            Touch::CacheEmpty => return Err(MemoryError::OutOfMemory),
+            Touch::Populate { first, count } => (first, count),
+        };
+        let (pa, order) = if count == POD_BLOCK_PAGES {
+            (self.pod_cache.take_block(), POD_BLOCK_ORDER)
+        } else {
+            (self.pod_cache.take_page(), 0)
+        };
+        let pa = pa.ok_or(MemoryError::OutOfMemory)?;
+        self.pod.populated(first, count);
+        let mapped = self.map_ram(first * PAGE, pa, order);
+        self.pod.set_cache(self.pod_cache.pages());
+        mapped.map(|()| true)
+    }
+
+    /// The page at `gfn`, backed first if it is a populate-on-demand entry
+    /// (for foreign and grant maps of it).
+    pub fn lookup_populating(&mut self, gfn: u64) -> Option<Page> {
+        if self.lookup(gfn).is_none() {
+            self.pod_touch(gfn).ok()?;
+        }
+        self.lookup(gfn)
     }
 
     fn map_tagged(
@@ -448,6 +563,8 @@ impl GuestMemory {
         }
         self.npt = NestedPageTable::new(0);
         self.ram_pages = 0;
+        self.pod_cache.release_all();
+        self.pod = PodBook::new();
         for pa in refs {
             super::release_frame(pa);
         }

@@ -11,6 +11,7 @@ pub mod dom0;
 pub mod guest_access;
 pub mod lifecycle;
 pub mod memory;
+mod pod_cache;
 pub mod runstate;
 pub mod vcpu;
 

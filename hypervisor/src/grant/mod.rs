@@ -139,7 +139,7 @@ pub fn pin(
             u64::from(machine::atomic_u32(entry + 4).load(Ordering::SeqCst))
         }
     };
-    let page = granter.memory.lock().lookup(gfn);
+    let page = granter.memory.lock().lookup_populating(gfn);
     let pa = match page {
         Some(p) if p.kind == PageKind::Ram && crate::mm::pages::get(p.pa, granter.id) => p.pa,
         _ => {

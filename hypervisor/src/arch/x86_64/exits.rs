@@ -64,6 +64,21 @@ pub fn handle(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, exit: 
             Next::Continue
         }
         Exit::NestedPageFault { gpa, write, fetch } => {
+            // A populate-on-demand entry: the page comes now and the guest
+            // runs on (no flush: a missing translation is never cached).
+            match dom.memory.lock().pod_touch(gpa >> 12) {
+                Ok(true) => return Next::Continue,
+                Ok(false) => {}
+                Err(_) => {
+                    return crash(
+                        dom,
+                        inner,
+                        format_args!(
+                            "touch of guest-physical {gpa:#x} with its populate-on-demand cache empty (out of PoD memory: the guest used more than its target before its balloon driver gave the rest back)"
+                        ),
+                    )
+                }
+            }
             let kind = if fetch {
                 "execute"
             } else if write {

@@ -30,7 +30,8 @@ pub fn call(call: &mut Call) -> Outcome {
         XENMEM_INCREASE_RESERVATION => Ok(start_extent),
         XENMEM_DECREASE_RESERVATION => reservation::decrease(call, arg, start_extent),
         XENMEM_CLAIM_PAGES => reservation::claim(call, arg),
-        XENMEM_SET_POD_TARGET | XENMEM_GET_POD_TARGET => reservation::pod_target(call, arg),
+        XENMEM_SET_POD_TARGET => reservation::pod_target(call, arg, true),
+        XENMEM_GET_POD_TARGET => reservation::pod_target(call, arg, false),
         XENMEM_CURRENT_RESERVATION | XENMEM_MAXIMUM_RESERVATION => {
             reservation::size(call, arg, cmd & MEMOP_CMD_MASK)
         }

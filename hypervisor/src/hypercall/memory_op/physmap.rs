@@ -164,7 +164,13 @@ fn foreign_page(foreign: &Domain, gfn: u64) -> Result<Page, Errno> {
     if foreign.is_dying() {
         return Err(errno::ESRCH);
     }
-    let page = foreign.memory.lock().lookup(gfn).ok_or(errno::EINVAL)?;
+    // A populate-on-demand entry gets its page now (the toolstack loading
+    // the kernel into a guest built with maxmem above memory).
+    let page = foreign
+        .memory
+        .lock()
+        .lookup_populating(gfn)
+        .ok_or(errno::EINVAL)?;
     if !matches!(page.kind, PageKind::Ram | PageKind::Shared) {
         return Err(errno::EINVAL);
     }

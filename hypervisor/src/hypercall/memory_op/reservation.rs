@@ -15,6 +15,8 @@ use crate::domain::Domain;
 /// Largest extent accepted (2 MiB); larger ones fail so the toolstack
 /// retries with smaller ones, as it does on Xen without 1 GiB pages.
 const MAX_ORDER: u32 = 9;
+/// Largest populate-on-demand extent (1 GiB): marking costs no memory.
+const MAX_POD_ORDER: u32 = 18;
 
 /// A reservation request, read once for populate and decrease alike.
 enum Extents {
@@ -25,14 +27,15 @@ enum Extents {
 }
 
 /// Reads the request at `arg` and the gfns still to do from `start` (a
-/// continuation's restart point). Orders above 2 MiB, and (for
-/// `populate`) populate-on-demand, are answered with the extents done so
-/// far: the toolstack then falls back to what rxen does.
+/// continuation's restart point). Orders above 2 MiB (1 GiB for
+/// populate-on-demand) are answered with the extents done so far: the
+/// toolstack then asks again in smaller pieces.
 fn extents(call: &mut Call, arg: u64, start: u64, populate: bool) -> Result<Extents, Errno> {
     let req: XenMemoryReservation = call.read(arg)?;
     let target = call.target(req.domid)?;
     let pod = populate && req.mem_flags & XENMEMF_POPULATE_ON_DEMAND != 0;
-    if pod || req.extent_order > MAX_ORDER {
+    let max_order = if pod { MAX_POD_ORDER } else { MAX_ORDER };
+    if req.extent_order > max_order {
         return Ok(Extents::Done(start.min(req.nr_extents)));
     }
     if start >= req.nr_extents {
@@ -50,10 +53,16 @@ pub fn populate(call: &mut Call, arg: u64, start: u64) -> Result<u64, Errno> {
         Extents::Done(n) => return Ok(n),
         Extents::Todo(req, target, gfns) => (req, target, gfns),
     };
+    let pod = req.mem_flags & XENMEMF_POPULATE_ON_DEMAND != 0;
     let mut done = start;
     let mut memory = target.memory.lock();
     for gfn in gfns {
-        if let Err(e) = memory.populate(gfn, req.extent_order) {
+        let result = if pod {
+            memory.mark_pod(gfn, req.extent_order)
+        } else {
+            memory.populate(gfn, req.extent_order)
+        };
+        if let Err(e) = result {
             log::debug!(
                 "d{}: populate of gfn {gfn:#x} order {} stopped: {e:?} ({} of {} pages)",
                 target.id,
@@ -66,12 +75,15 @@ pub fn populate(call: &mut Call, arg: u64, start: u64) -> Result<u64, Errno> {
         done += 1;
     }
     drop(memory);
-    consume_claim(&target, (done - start) << req.extent_order);
+    if !pod {
+        consume_claim(&target, (done - start) << req.extent_order);
+    }
     Ok(done)
 }
 
-/// XENMEM_decrease_reservation: the guest (its balloon) gives RAM back.
-/// Frames another domain still maps stay alive until it unmaps them.
+/// XENMEM_decrease_reservation: the guest (its balloon) gives RAM back, or
+/// populate-on-demand entries it never touched. Frames another domain still
+/// maps stay alive until it unmaps them.
 pub fn decrease(call: &mut Call, arg: u64, start: u64) -> Result<u64, Errno> {
     let (req, target, gfns) = match extents(call, arg, start, false)? {
         Extents::Done(n) => return Ok(n),
@@ -87,19 +99,27 @@ pub fn decrease(call: &mut Call, arg: u64, start: u64) -> Result<u64, Errno> {
                 break;
             }
             for g in gfn..gfn + pages {
-                // Only the domain's own RAM can be given back.
-                if memory.lookup(g).is_none_or(|p| p.kind != PageKind::Ram) {
+                // Only the domain's own RAM (or what it is owed) can be
+                // given back.
+                let ram = memory.lookup(g).is_some_and(|p| p.kind == PageKind::Ram);
+                if !ram && !memory.is_pod(g) {
                     break 'extents;
                 }
             }
             for g in gfn..gfn + pages {
                 match memory.remove(g) {
-                    Ok(Some(page)) => removed.push(page),
-                    _ => break 'extents,
+                    Ok(Some(page)) => {
+                        removed.push(page);
+                        memory.pod_page_returned();
+                    }
+                    // An entry, forgotten.
+                    Ok(None) => {}
+                    Err(_) => break 'extents,
                 }
             }
             done += 1;
         }
+        memory.pod_trim();
     }
     target.flush_tlbs();
     for page in removed {
@@ -143,18 +163,31 @@ fn consume_claim(target: &crate::domain::Domain, pages: u64) {
     crate::mm::claims::release(used);
 }
 
-/// XENMEM_set_pod_target / get_pod_target: rxen has no populate-on-demand;
-/// the answer is the domain's current size with nothing cached, which is
-/// what Xen reports for a domain without PoD.
-pub fn pod_target(call: &mut Call, arg: u64) -> Result<u64, Errno> {
+/// XENMEM_set_pod_target / get_pod_target: the cache is grown or shrunk so
+/// that the domain holds the target (a domain without populate-on-demand
+/// entries keeps no cache: then it changes nothing); the answer is its
+/// pages, its cache and its entries.
+pub fn pod_target(call: &mut Call, arg: u64, set: bool) -> Result<u64, Errno> {
     let mut req: XenPodTarget = call.read(arg)?;
     crate::policy::privileged(call.dom)?;
     let target = call.target(req.domid)?;
-    req.tot_pages = target.memory.lock().ram_pages();
-    req.pod_cache_pages = 0;
-    req.pod_entries = 0;
+    let mut memory = target.memory.lock();
+    let grown = if set {
+        memory.set_pod_target(req.target_pages)
+    } else {
+        Ok(0)
+    };
+    req.tot_pages = memory.ram_pages();
+    req.pod_cache_pages = memory.pod_cache_pages();
+    req.pod_entries = memory.pod_entries();
+    drop(memory);
+    // The cache is what the toolstack claimed memory for.
+    consume_claim(&target, *grown.as_ref().unwrap_or(&0));
     call.write(arg, &req)?;
-    Ok(0)
+    match grown {
+        Ok(_) => Ok(0),
+        Err(_) => Err(errno::ENOMEM),
+    }
 }
 
 /// XENMEM_current_reservation / maximum_reservation of the domain named by
