@@ -106,21 +106,16 @@ pub fn main(boot: &BootInfo) -> ! {
     irq::PERIODIC_TICK.store(false, Ordering::SeqCst);
     sched::init();
     SCHEDULER_STARTED.store(true, Ordering::SeqCst);
-    let dom0 = dom0_modules.is_some_and(|m| match domain::dom0::build_and_start(&cmdline, &m) {
-        Ok(()) => {
-            console::set_input_target(domain::CONTROL_DOMID);
-            true
+    if let Some(m) = dom0_modules {
+        match domain::dom0::build_and_start(&cmdline, &m) {
+            Ok(()) => console::set_input_target(domain::CONTROL_DOMID),
+            Err(e) => println!("rxen: dom0: {e}; no control domain"),
         }
-        Err(e) => {
-            println!("rxen: dom0: {e}; no control domain");
-            false
-        }
-    });
-    let started = domain::builder::start_boot_domains(configs);
-    if !dom0 && started == 0 {
-        println!("rxen: no domains left, powering off");
-        power::power_off(true);
     }
+    // A domain may have ended while a later one was built: nobody else
+    // looks again.
+    domain::builder::start_boot_domains(configs);
+    domain::lifecycle::power_off_if_idle();
     sched::run_forever()
 }
 

@@ -23,19 +23,20 @@ use super::memory::{GuestMemory, MemoryError, PAGE};
 use super::vcpu::RunState;
 use super::{DomId, Domain, DomainInit, Origin, DEFAULT_GRANT_FRAMES, DEFAULT_MAPTRACK_FRAMES};
 
-/// Builds in flight for restarts (the machine must not power off then).
-static RESTARTS: AtomicUsize = AtomicUsize::new(0);
+/// Builds in flight, at boot or for restarts: the machine must not power
+/// off then, though every domain that exists so far may have ended.
+static BUILDS: AtomicUsize = AtomicUsize::new(0);
 /// Pages a domain may hold beyond its configured memory (Xen's toolstack
 /// allows 1 MiB: special pages, ACPI tables).
 const SLACK_PAGES: u64 = 256;
 
-pub fn restart_pending() -> bool {
-    RESTARTS.load(Ordering::SeqCst) > 0
+pub fn build_pending() -> bool {
+    BUILDS.load(Ordering::SeqCst) > 0
 }
 
-/// Marks a restart as coming, so no CPU powers the machine off meanwhile.
-pub fn announce_restart() {
-    RESTARTS.fetch_add(1, Ordering::SeqCst);
+/// Marks a build as coming, so no CPU powers the machine off meanwhile.
+pub fn announce_build() {
+    BUILDS.fetch_add(1, Ordering::SeqCst);
 }
 
 /// What rxen needs to build a domain from a kernel image.
@@ -80,8 +81,10 @@ pub fn boot_configs() -> Vec<DomainConfig> {
 /// Builds and starts every boot-time domain. A bad configuration is
 /// reported with the domain's name and the others still start. Returns how
 /// many started.
-pub fn start_boot_domains(configs: Vec<DomainConfig>) -> usize {
-    let mut started = 0;
+/// Builds and starts the boot-time domains; the first may already have
+/// ended when the last is built (the caller then decides about power).
+pub fn start_boot_domains(configs: Vec<DomainConfig>) {
+    announce_build();
     // Domains sharing a kernel module share one decompressed image.
     let mut kernels = KernelCache::default();
     for config in configs {
@@ -89,12 +92,11 @@ pub fn start_boot_domains(configs: Vec<DomainConfig>) -> usize {
         let result = super::allocate_id()
             .ok_or_else(|| "no domain id left".to_string())
             .and_then(|id| build_boot_domain(config, id, &mut kernels));
-        match result {
-            Ok(()) => started += 1,
-            Err(e) => crate::println!("rxen: domain '{name}': {e}"),
+        if let Err(e) = result {
+            crate::println!("rxen: domain '{name}': {e}");
         }
     }
-    started
+    BUILDS.fetch_sub(1, Ordering::SeqCst);
 }
 
 fn build_boot_domain(
@@ -174,7 +176,7 @@ impl KernelCache {
 }
 
 /// Builds the configuration of boot-time domain `old` again after it ended
-/// with `restart` (after [`announce_restart`]).
+/// with `restart` (after [`announce_build`]).
 pub fn restart(old: &Domain) -> Result<(), String> {
     let result = match old.boot_config() {
         Some(config) => super::allocate_id()
@@ -182,7 +184,7 @@ pub fn restart(old: &Domain) -> Result<(), String> {
             .and_then(|id| build_boot_domain(config.clone(), id, &mut KernelCache::default())),
         None => Err("only boot-time domains are restarted by rxen".to_string()),
     };
-    RESTARTS.fetch_sub(1, Ordering::SeqCst);
+    BUILDS.fetch_sub(1, Ordering::SeqCst);
     if let Err(e) = &result {
         crate::println!("rxen: domain '{}': restart failed: {}", old.name, e);
     }

@@ -219,7 +219,7 @@ fn boot_domain_ended(domain: &Arc<Domain>) {
         Action::Restart | Action::RenameRestart | Action::CoredumpRestart
     );
     if restart {
-        builder::announce_restart();
+        builder::announce_build();
     }
     if action == Action::Preserve {
         crate::println!(
@@ -245,7 +245,7 @@ fn boot_domain_ended(domain: &Arc<Domain>) {
 /// Without a control domain, rxen powers the machine off when the last
 /// domain has ended.
 pub fn power_off_if_idle() {
-    if crate::domain::control().is_some() || builder::restart_pending() {
+    if crate::domain::control().is_some() || builder::build_pending() {
         return;
     }
     if running_count() == 0 {
