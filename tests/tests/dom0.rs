@@ -14,11 +14,11 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
-use std::time::Duration;
 
+use common::dom0_group::*;
 use common::*;
 use regex::Regex;
-use rxen_harness::{self as harness, Dom0Assets, Exit, QemuConfig, RunResult, TestDomain};
+use rxen_harness::{self as harness, Exit, RunResult, TestDomain};
 
 /// Rounds of creating and destroying three domains (the issue's twenty).
 const ROUNDS: u32 = 20;
@@ -45,24 +45,6 @@ const MIN_GUEST_FUZZ_CALLS: u64 = 10_000;
 const DOM0_MIB: u64 = 512;
 const DOM0_VCPUS: u64 = 2;
 
-fn dom0_assets() -> &'static Dom0Assets {
-    static ASSETS: OnceLock<Dom0Assets> = OnceLock::new();
-    ASSETS.get_or_init(|| harness::prepare_dom0_assets().expect("preparing dom0's initramfs"))
-}
-
-/// Boots one group of scenarios may take: the first, and a fresh one each
-/// time the emulator fault (see `emulator_faults`) cost it a scenario.
-const MAX_BOOTS: usize = 8;
-/// Emulator faults one group may meet in all (dom0's, domUs', the host's):
-/// CI runs of the same hypervisor met one, four and five in the toolstack
-/// group's seven to twelve minutes (docs/design.md).
-const MAX_EMULATOR_FAULTS: usize = 8;
-/// Starts each boot's part of the merged log.
-const BOOT_SEPARATOR: &str = "RXEN-TEST-BOOT ";
-/// Each boot's emulator faults, recorded in the merged log (the lines of a
-/// scenario that is run again are left out of it, its faults with them).
-const FAULTS_LINE: &str = "RXEN-TEST-EMULATOR-FAULTS ";
-
 /// The toolstack run: creating, listing and ending domains, and the
 /// rounds (see `group_run`).
 fn toolstack_run() -> &'static RunResult {
@@ -87,200 +69,6 @@ fn management_run() -> &'static RunResult {
             MANAGEMENT.iter().map(|s| s.to_string()).collect(),
         )
     })
-}
-
-/// Every scenario of a group in one dom0 boot; a scenario the emulator
-/// fault cost (dom0 or the host died in it, or one of its domUs did) is run
-/// again in a fresh boot. The result holds the merged logs, each boot's
-/// after a `RXEN-TEST-BOOT n` line, without the lines of the scenarios run
-/// again.
-fn group_run(group: &str, mut todo: Vec<String>) -> RunResult {
-    let mut log = String::new();
-    let mut last = None;
-    for n in 1..=MAX_BOOTS {
-        let r = faulty_boot(group_config(group, n, &todo));
-        report(&r);
-        let (redo, kept) = settle(&r.log, &todo, n < MAX_BOOTS);
-        log.push_str(&format!("{BOOT_SEPARATOR}{n}\n{kept}\n"));
-        if !redo.is_empty() {
-            eprintln!(
-                "the emulator fault (docs/design.md) cost boot {n} of the {group} run {redo:?}: a fresh boot runs them again"
-            );
-        }
-        todo = redo;
-        last = Some(r);
-        if todo.is_empty() {
-            break;
-        }
-    }
-    RunResult {
-        log,
-        ..last.expect("at least one boot")
-    }
-}
-
-fn group_config(group: &str, n: usize, scenarios: &[String]) -> QemuConfig {
-    let scenarios: Vec<&str> = scenarios.iter().map(String::as_str).collect();
-    let mut qemu = harness::rxen_dom0_qemu_config(
-        &format!("dom0-{group}-{n}"),
-        &hypervisor(),
-        dom0_assets(),
-        &scenarios,
-        "",
-    )
-    .expect("configuring the dom0 run");
-    qemu.timeout = Duration::from_secs(900);
-    qemu
-}
-
-/// Runs `qemu` with QEMU's record of CPU resets beside its log (a triple
-/// fault of the host, rxen itself, shows there, not on the serial
-/// console), and ends the log with a `RXEN-TEST-EMULATOR-FAULTS` line.
-fn faulty_boot(mut qemu: QemuConfig) -> RunResult {
-    let resets = harness::log_dir().join(format!("{}.resets", qemu.name));
-    let _ = std::fs::remove_file(&resets);
-    qemu.extra_qemu_args.extend([
-        "-d".into(),
-        "cpu_reset".into(),
-        "-D".into(),
-        resets.display().to_string(),
-    ]);
-    let mut r = harness::run_qemu(&qemu).expect("running QEMU");
-    // The consoles end lines with CR LF; the bookkeeping looks for LF.
-    r.log = r.log.replace("\r\n", "\n");
-    let host = std::fs::read_to_string(&resets)
-        .unwrap_or_default()
-        .contains("Triple fault")
-        && !r.log.contains("panicked");
-    let guests = emulator_faults(&r.log);
-    r.log.push_str(&format!(
-        "\n{FAULTS_LINE}host={} guests={guests:?}\n",
-        u8::from(host)
-    ));
-    r
-}
-
-/// A boot's emulator faults: (host triple faults, guests' domain ids).
-fn faults_of(log: &str) -> (usize, Vec<u16>) {
-    log.lines()
-        .filter_map(|l| l.strip_prefix(FAULTS_LINE))
-        .fold((0, Vec::new()), |(h, mut g), rest| {
-            let host = rest.starts_with("host=1");
-            let ids = rest.split("guests=[").nth(1).unwrap_or("]");
-            g.extend(
-                ids.trim_end_matches(']')
-                    .split(", ")
-                    .filter_map(|id| id.parse::<u16>().ok()),
-            );
-            (h + usize::from(host), g)
-        })
-}
-
-/// One scenario's lines in a boot's log: from its BEGIN line to its END
-/// line (or the end of the log) and the END line's status.
-struct Segment {
-    start: usize,
-    end: usize,
-    rc: Option<String>,
-}
-
-fn segment(log: &str, name: &str) -> Option<Segment> {
-    let begin = format!("RXEN-SCENARIO-BEGIN {name}\n");
-    let start = log.find(&begin)?;
-    let end_line = format!("RXEN-SCENARIO-END {name} rc=");
-    match log[start..].find(&end_line) {
-        Some(at) => {
-            let rc_at = start + at + end_line.len();
-            let rc_len = log[rc_at..].find('\n').unwrap_or(log.len() - rc_at);
-            Some(Segment {
-                start,
-                end: rc_at + rc_len,
-                rc: Some(log[rc_at..rc_at + rc_len].to_owned()),
-            })
-        }
-        None => Some(Segment {
-            start,
-            end: log.len(),
-            rc: None,
-        }),
-    }
-}
-
-/// What a boot leaves to run again (if `may_redo`) and its log as the
-/// tests see it. A scenario is run again if it never began, never ended
-/// (dom0 or the host died), or failed with one of its domains dying of the
-/// emulator fault; its lines then go. The rounds that finished count: an
-/// unfinished `rounds=N` goes on with the rest, its lines kept.
-fn settle(log: &str, todo: &[String], may_redo: bool) -> (Vec<String>, String) {
-    let (host, guests) = faults_of(log);
-    let fault_line = Regex::new(r"rxen: d(\d+) fatal: triple fault").unwrap();
-    let mut redo = Vec::new();
-    let mut drop: Vec<(usize, usize)> = Vec::new();
-    for s in todo {
-        let name = s.split('=').next().unwrap_or(s);
-        let seg = segment(log, name);
-        let fault_in = |seg: &Segment| {
-            fault_line
-                .captures_iter(&log[seg.start..seg.end])
-                .any(|c| guests.contains(&c[1].parse().unwrap()))
-                || (host > 0 && seg.rc.is_none())
-        };
-        let again = match &seg {
-            None => true,
-            Some(seg) if seg.rc.as_deref() == Some("0") => false,
-            Some(seg) => seg.rc.is_none() || fault_in(seg),
-        };
-        if !again || !may_redo {
-            continue;
-        }
-        if let Some(left) = s.strip_prefix("rounds=") {
-            let done = seg.as_ref().map_or(0, |g| {
-                log[g.start..g.end].matches("RXEN-XL-ROUND i=").count()
-            });
-            let left = left.parse::<usize>().unwrap().saturating_sub(done);
-            if left > 0 {
-                redo.push(format!("rounds={left}"));
-            }
-            continue;
-        }
-        redo.push(s.clone());
-        if let Some(seg) = seg {
-            drop.push((seg.start, seg.end));
-        }
-    }
-    drop.sort();
-    let mut kept = String::new();
-    let mut at = 0;
-    for (start, end) in drop {
-        kept.push_str(&log[at..start]);
-        at = end;
-    }
-    kept.push_str(&log[at..]);
-    // The faults line stays even when the segment it followed went.
-    if !kept.contains(FAULTS_LINE) {
-        if let Some(l) = log.lines().find(|l| l.starts_with(FAULTS_LINE)) {
-            kept.push_str(&format!("\n{l}\n"));
-        }
-    }
-    (redo, kept)
-}
-
-/// The domains that died of the emulator fault seen under QEMU's nested
-/// SVM (docs/design.md): a triple fault with CR2 on the #DF gate of
-/// Linux's IDT (its read-only alias at the start of the CPU entry area),
-/// i.e. the guest could not read its own IDT right after an exit.
-fn emulator_faults(log: &str) -> Vec<u16> {
-    let dump = Regex::new(r"rxen: d(\d+)   cr0=\S+ cr2=0xfffffe0000000080 ").unwrap();
-    let fatal = Regex::new(r"rxen: d(\d+) fatal: triple fault").unwrap();
-    let dumped: BTreeSet<u16> = dump
-        .captures_iter(log)
-        .map(|c| c[1].parse().unwrap())
-        .collect();
-    fatal
-        .captures_iter(log)
-        .map(|c| c[1].parse().unwrap())
-        .filter(|id| dumped.contains(id))
-        .collect()
 }
 
 /// dom0 beside domains declared at boot: a Debian domU probing the control
@@ -324,69 +112,6 @@ fn mixed_run() -> &'static RunResult {
             }
             eprintln!("the emulator fault (docs/design.md) struck the mixed run: booting it again");
         }
-    })
-}
-
-fn report(r: &RunResult) {
-    let crashes = r.log.matches("RXEN-DOM0-CRASH").count();
-    eprintln!(
-        "dom0 run {}: {} after {:.1} s; dom0 process crashes retried: {crashes}",
-        r.log_path.display(),
-        r.exit,
-        r.elapsed.as_secs_f64()
-    );
-}
-
-/// The `key=value` fields of every line containing `marker`.
-fn fields(r: &RunResult, marker: &str) -> Vec<Vec<(String, String)>> {
-    let re = Regex::new(r"(\w+)=(\S*)").unwrap();
-    r.log
-        .lines()
-        .filter_map(|l| l.split_once(marker).map(|(_, rest)| rest))
-        .filter(|rest| rest.starts_with(' ') || rest.is_empty())
-        .map(|rest| {
-            re.captures_iter(rest)
-                .map(|c| (c[1].to_owned(), c[2].to_owned()))
-                .collect()
-        })
-        .collect()
-}
-
-#[track_caller]
-fn field<'a>(r: &RunResult, line: &'a [(String, String)], key: &str) -> &'a str {
-    match line.iter().find(|(k, _)| k == key) {
-        Some((_, v)) => v,
-        None => r.fail(&format!("no {key}= in {line:?}")),
-    }
-}
-
-#[track_caller]
-fn only_line(r: &RunResult, marker: &str) -> Vec<(String, String)> {
-    let mut lines = fields(r, marker);
-    if lines.len() != 1 {
-        r.fail(&format!(
-            "expected one {marker} line, found {}",
-            lines.len()
-        ));
-    }
-    lines.remove(0)
-}
-
-#[track_caller]
-fn assert_scenario_passed(r: &RunResult, name: &str) {
-    let end = format!("RXEN-SCENARIO-END {name} rc=0");
-    r.assert_contains(&end);
-}
-
-/// rxen's own lines (not the guests' consoles).
-fn hypervisor_lines(r: &RunResult) -> impl Iterator<Item = &str> {
-    r.log.lines().filter(|l| {
-        l.contains(" rxen: ")
-            && !l.contains("CONSOLE")
-            // `xl dmesg`'s copy of the same lines, and dom0's command line
-            // (whose scenario names say "errors").
-            && !l.starts_with("xl-dmesg")
-            && !l.contains("rxen.dom0=")
     })
 }
 
@@ -564,52 +289,6 @@ fn the_hypervisor_log_stays_clean() {
     check_clean_log(management_run());
 }
 
-fn check_clean_log(r: &RunResult) {
-    let faults = emulator_faults(&r.log);
-    let (host_faults, all_guests) = faults_of(&r.log);
-    let boots = r.log.matches(BOOT_SEPARATOR).count();
-    eprintln!(
-        "emulator faults (docs/design.md) in {boots} boot(s): guests unable to read their IDT after an exit: domains {all_guests:?}; host triple faults: {host_faults}"
-    );
-    if all_guests.len() + host_faults > MAX_EMULATOR_FAULTS {
-        r.fail(&format!(
-            "{} emulator faults: more than bad luck",
-            all_guests.len() + host_faults
-        ));
-    }
-    let fault_line = Regex::new(r"rxen: d(\d+) fatal: triple fault").unwrap();
-    let bad: Vec<&str> = hypervisor_lines(r)
-        .filter(|l| {
-            let lower = l.to_ascii_lowercase();
-            let complaint = lower.contains("fatal")
-                || lower.contains("panic")
-                || lower.contains("warning")
-                || lower.contains("error");
-            let explained = fault_line
-                .captures(l)
-                .is_some_and(|c| faults.contains(&c[1].parse().unwrap()));
-            complaint && !explained
-        })
-        .collect();
-    if !bad.is_empty() {
-        r.fail(&format!("rxen complained:\n{}", bad.join("\n")));
-    }
-    // A round run again is explained only by a domU that died of the
-    // emulator fault.
-    let again = r.log.matches("RXEN-XL-ROUND-AGAIN ").count();
-    let domu_faults = faults.iter().filter(|&&id| id != 0).count();
-    if again > domu_faults {
-        r.fail(&format!(
-            "{again} rounds run again, {domu_faults} domUs died of the emulator fault"
-        ));
-    }
-    // A create that failed for no reason of its own was retried: on rxen
-    // that must not happen (dom0 process crashes are counted, not failed).
-    if r.log.contains("RXEN-XL-RETRY") {
-        r.fail("xl create of a good configuration failed and was retried");
-    }
-}
-
 #[test]
 fn boot_time_domains_run_beside_dom0() {
     let r = mixed_run();
@@ -661,7 +340,7 @@ fn a_scenario_the_emulator_fault_cost_runs_again_and_nothing_else() {
          RXEN-SCENARIO-BEGIN create\n{fault}RXEN-XL-CREATE name=domu-create marker=no\n\
          RXEN-SCENARIO-END create rc=1\n\
          RXEN-SCENARIO-BEGIN rounds\nRXEN-XL-ROUND i=1\nRXEN-XL-ROUND i=2\n\
-         {FAULTS_LINE}host=1 guests=[3]\n"
+         {FAULTS_LINE}host=1 hang=0 guests=[3]\n"
     );
     assert_eq!(faults_of(&log), (1, vec![3]));
     let (redo, kept) = settle(&log, &todo, true);

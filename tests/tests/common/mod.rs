@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset
 
+pub mod dom0_group;
+
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::OnceLock;
