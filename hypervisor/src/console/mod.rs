@@ -158,8 +158,11 @@ pub fn debug_key(key: u8) {
     match key {
         b'q' => crate::domain::dump_domains(),
         b'r' => crate::sched::dump_run_queues(),
+        b'e' => crate::evtchn::dump(),
         b'h' | b'?' => {
-            crate::println!("rxen: debug keys: 'q' domains, 'r' run queues, 'h' this help");
+            crate::println!(
+                "rxen: debug keys: 'q' domains, 'r' run queues, 'e' event delivery, 'h' this help"
+            );
             crate::println!(
                 "rxen: Ctrl-A three times switches serial input between rxen and the domains"
             );

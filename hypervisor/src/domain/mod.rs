@@ -291,7 +291,10 @@ pub fn release_frame(pa: u64) {
 pub fn dump_domains() {
     crate::println!("rxen: domains:");
     crate::println!("rxen:   id name             state        vcpus  memory  cpu time");
+    let mut totals = Sharing::default();
     for d in all() {
+        let sharing = Sharing::of(&d);
+        totals.add(sharing);
         let cpu_ns: u64 = d.vcpus().iter().map(|v| v.cpu_time()).sum();
         let ram = d.memory.lock().ram_bytes();
         crate::println!(
@@ -312,5 +315,43 @@ pub fn dump_domains() {
                 v.pcpu.load(Ordering::Relaxed)
             );
         }
+        crate::println!(
+            "rxen:       grant maps {}, refs pinned {}, ports {}",
+            sharing.maps,
+            sharing.pinned,
+            sharing.ports
+        );
+    }
+    // One line to compare before and after a guest's devices come and go.
+    crate::println!(
+        "rxen: totals: grant maps {}, refs pinned {}, ports {}",
+        totals.maps,
+        totals.pinned,
+        totals.ports
+    );
+}
+
+/// What a domain shares with others: grants of others it maps, its own
+/// refs others have pinned, and its event channel ports in use.
+#[derive(Clone, Copy, Default)]
+struct Sharing {
+    maps: usize,
+    pinned: usize,
+    ports: usize,
+}
+
+impl Sharing {
+    fn of(d: &Domain) -> Self {
+        Self {
+            maps: d.mapped_grants.lock().maptrack.in_use(),
+            pinned: d.grants.lock().pinned(),
+            ports: d.events.lock().ports_in_use(),
+        }
+    }
+
+    fn add(&mut self, other: Self) {
+        self.maps += other.maps;
+        self.pinned += other.pinned;
+        self.ports += other.ports;
     }
 }

@@ -125,6 +125,52 @@ impl Domain {
     }
 }
 
+/// Debug key 'e': for each vCPU, what event delivery looks like (the
+/// upcall flag and selector in its vcpu_info, its VIRQ_TIMER port, its
+/// timer): enough to tell a lost event from a guest that ignores one.
+pub fn dump() {
+    let now = crate::time::now_ns();
+    crate::println!("rxen: event delivery:");
+    for dom in crate::domain::all() {
+        if !dom.shared_info_mapped.load(Ordering::SeqCst) {
+            continue;
+        }
+        for v in dom.vcpus() {
+            let info = v.vcpu_info_pa.load(Ordering::SeqCst);
+            let upcall = machine::atomic_u8(info).load(Ordering::SeqCst);
+            let sel = machine::atomic_u64(info + 8).load(Ordering::SeqCst);
+            let deadline = v.timer_deadline.load(Ordering::SeqCst);
+            let timer = if deadline == 0 {
+                alloc::string::String::from("none")
+            } else {
+                alloc::format!("{:+} ms", (deadline as i64 - now as i64) / 1_000_000)
+            };
+            let port = dom
+                .events
+                .lock()
+                .virq_port(rxen_xen_abi::evtchn::VIRQ_TIMER, v.id);
+            let (pending, masked) = port.map_or((false, false), |p| {
+                let (m, bitmask) = bit(dom.shared_bits(shared_info::EVTCHN_MASK), p);
+                (dom.is_pending(p), m.load(Ordering::SeqCst) & bitmask != 0)
+            });
+            crate::println!(
+                "rxen:   d{}v{} {:?} cpu{}: upcall {} sel {:#x} timer {} timer port {:?} pending {} masked {} apic {}",
+                dom.id,
+                v.id,
+                v.state(),
+                v.pcpu.load(Ordering::Relaxed),
+                upcall,
+                sel,
+                timer,
+                port,
+                u8::from(pending),
+                u8::from(masked),
+                u8::from(crate::arch::x86_64::exits::lapic_pending(v))
+            );
+        }
+    }
+}
+
 /// Both port tables, locked lower domain id first (one lock for a loopback).
 enum Pair<'a> {
     Same(TicketLockGuard<'a, PortTable>),

@@ -64,6 +64,11 @@ impl GrantTable {
         Ok(self.frames[idx as usize])
     }
 
+    /// How many of its refs others hold pinned (mapped or mid-copy).
+    pub fn pinned(&self) -> usize {
+        self.active.pinned()
+    }
+
     /// Machine address of entry `gref` (its flags/domid word), if the table
     /// has it.
     fn entry_pa(&self, gref: GrantRef) -> Option<u64> {
