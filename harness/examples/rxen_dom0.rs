@@ -7,7 +7,7 @@
 //!
 //! Environment: `RXEN_IMAGE` (a built hypervisor), `RXEN_QEMU=backports`,
 //! `RXEN_QEMU_MONITOR` (a monitor on /tmp/qmon.sock; a triple fault pauses
-//! instead of ending the run), `RXEN_DUMP_AFTER=TEXT` (debug keys `q`, `r`
+//! instead of ending the run), `RXEN_DUMP_AFTER=TEXT` (debug keys `q`, `r`, `e`
 //! once TEXT appears), `RXEN_QEMU_RESET_LOG=FILE` with `RXEN_QEMU_D=ITEMS`
 //! (QEMU's `-d` log).
 use std::time::Duration;
@@ -44,7 +44,7 @@ fn main() -> Result<()> {
         cfg.echo = false;
         cfg.input.push(harness::SerialInput {
             after,
-            bytes: b"\x01\x01\x01qr".to_vec(),
+            bytes: b"\x01\x01\x01qre".to_vec(),
         });
     }
     if let Ok(path) = std::env::var("RXEN_QEMU_RESET_LOG") {

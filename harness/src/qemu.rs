@@ -8,6 +8,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -117,6 +118,10 @@ pub struct QemuConfig {
     pub input: Vec<SerialInput>,
     /// Which QEMU (default: the installed one).
     pub emulator: Emulator,
+    /// Once the console prints this, the run is over in this long (time for
+    /// the diagnostics typed in [`QemuConfig::input`] to arrive): a guest
+    /// that has hung need not cost the whole timeout ([`Exit::GaveUp`]).
+    pub give_up: Option<(String, Duration)>,
 }
 
 /// Bytes to type on the serial console once `after` has appeared.
@@ -144,6 +149,7 @@ impl QemuConfig {
             log_path: None,
             extra_qemu_args: Vec::new(),
             input: Vec::new(),
+            give_up: None,
             emulator: Emulator::Installed,
         }
     }
@@ -171,6 +177,8 @@ pub enum Exit {
     PoweredOff,
     /// We killed QEMU when the timeout passed.
     Timeout,
+    /// We killed QEMU after the console showed the give-up text.
+    GaveUp,
     /// Any other status (128 + signal when a signal killed QEMU).
     Other(i32),
 }
@@ -199,6 +207,7 @@ impl fmt::Display for Exit {
             Exit::Failure => f.write_str("failed (panic)"),
             Exit::PoweredOff => f.write_str("powered off"),
             Exit::Timeout => f.write_str("timed out"),
+            Exit::GaveUp => f.write_str("given up on (the console showed a hang)"),
             Exit::Other(code) => write!(f, "ended with QEMU status {code}"),
         }
     }
@@ -366,10 +375,13 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
     let typist = Typist {
         stdin: child.stdin.take(),
         pending: cfg.input.clone(),
+        give_up: cfg.give_up.clone(),
+        given_up_at: Arc::new(Mutex::new(None)),
     };
+    let given_up_at = typist.given_up_at.clone();
     let pump = thread::spawn(move || pump(reader, log_file, echo, typist, start));
 
-    let exit = wait(&mut child, cfg.timeout)?;
+    let exit = wait(&mut child, cfg.timeout, &given_up_at)?;
     let elapsed = start.elapsed();
     let (log, arrivals) = pump.join().expect("log thread panicked")?;
     let result = RunResult {
@@ -418,10 +430,19 @@ fn write_module_bundle(cfg: &QemuConfig) -> Result<PathBuf> {
 struct Typist {
     stdin: Option<std::process::ChildStdin>,
     pending: Vec<SerialInput>,
+    give_up: Option<(String, Duration)>,
+    /// When the run is to end, once the give-up text has been seen.
+    given_up_at: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Typist {
     fn check(&mut self, output: &[u8]) {
+        if let Some((text, grace)) = &self.give_up {
+            if String::from_utf8_lossy(output).contains(text.as_str()) {
+                *self.given_up_at.lock().unwrap() = Some(Instant::now() + *grace);
+                self.give_up = None;
+            }
+        }
         while let Some(next) = self.pending.first() {
             let seen = String::from_utf8_lossy(output).contains(next.after.as_str());
             if !seen {
@@ -468,17 +489,28 @@ fn pump(
 
 /// Waits for QEMU; on timeout asks it to quit (SIGTERM lets it restore the
 /// terminal it put in raw mode), then kills it.
-fn wait(child: &mut Child, timeout: Duration) -> Result<Exit> {
+fn wait(
+    child: &mut Child,
+    timeout: Duration,
+    given_up_at: &Mutex<Option<Instant>>,
+) -> Result<Exit> {
     let deadline = Instant::now() + timeout;
-    loop {
+    let exit = loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Exit::from_status(status_code(status)));
         }
         if Instant::now() >= deadline {
-            break;
+            break Exit::Timeout;
+        }
+        if given_up_at
+            .lock()
+            .unwrap()
+            .is_some_and(|at| Instant::now() >= at)
+        {
+            break Exit::GaveUp;
         }
         thread::sleep(Duration::from_millis(20));
-    }
+    };
     let _ = Command::new("kill")
         .arg(child.id().to_string())
         .stderr(Stdio::null())
@@ -489,7 +521,7 @@ fn wait(child: &mut Child, timeout: Duration) -> Result<Exit> {
     }
     let _ = child.kill();
     child.wait()?;
-    Ok(Exit::Timeout)
+    Ok(exit)
 }
 
 /// The exit status as a shell reports it: 128 + N when signal N killed it.
