@@ -370,7 +370,14 @@ fn test() -> Result<bool> {
     if steps[1].ok {
         // One test at a time: each QEMU wants the machine's (two) cores.
         eprintln!("xtask: running the QEMU integration tests ...");
-        let qemu = ["-p", "rxen-integration", "--", "--test-threads=1"];
+        // --no-fail-fast: every test binary runs, and every failure shows.
+        let qemu = [
+            "-p",
+            "rxen-integration",
+            "--no-fail-fast",
+            "--",
+            "--test-threads=1",
+        ];
         steps.push(step("QEMU integration tests", || cargo_test(&qemu)));
     } else {
         eprintln!("xtask: skipping the QEMU integration tests: no hypervisor image");
