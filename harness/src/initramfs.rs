@@ -32,15 +32,71 @@ const BUSYBOX: &str = "/bin/busybox";
 
 /// Applets linked in /bin (all to busybox).
 const APPLETS: &[&str] = &[
-    "sh", "ash", "mount", "umount", "echo", "cat", "sleep", "poweroff", "reboot", "halt", "nproc",
-    "grep", "sed", "ls", "dmesg", "mkdir", "uname", "ps", "head", "tail", "tr", "cut", "wc",
-    "true", "false", "test", "[", "date", "free", "env", "sync", "kill", "ln", "rm", "cp",
+    "sh",
+    "ash",
+    "mount",
+    "umount",
+    "echo",
+    "cat",
+    "sleep",
+    "poweroff",
+    "reboot",
+    "halt",
+    "nproc",
+    "grep",
+    "sed",
+    "ls",
+    "dmesg",
+    "mkdir",
+    "uname",
+    "ps",
+    "head",
+    "tail",
+    "tr",
+    "cut",
+    "wc",
+    "true",
+    "false",
+    "test",
+    "[",
+    "date",
+    "free",
+    "env",
+    "sync",
+    "kill",
+    "ln",
+    "rm",
+    "cp",
     "insmod",
+    "switch_root",
+    "dd",
+    "sha256sum",
+    "stat",
+    "ip",
+    "nc",
+    "ping",
+    "awk",
+    "seq",
+    "mountpoint",
+    "find",
+    "sort",
+    "basename",
+    "time",
+    "tee",
+    "xargs",
 ];
 
 /// Kernel modules the initramfs carries: (name in `/lib/modules/`, path
 /// below `lib/modules/<release>/` in the kernel package).
-const GUEST_MODULES: &[(&str, &str)] = &[("xen-privcmd.ko", "kernel/drivers/xen/xen-privcmd.ko")];
+/// Besides privcmd, the PV front-ends for disks and networks and gntalloc
+/// (grants from user space, for the isolation checks), which the cloud
+/// kernel builds as modules (none has dependencies).
+const GUEST_MODULES: &[(&str, &str)] = &[
+    ("xen-privcmd.ko", "kernel/drivers/xen/xen-privcmd.ko"),
+    ("xen-blkfront.ko", "kernel/drivers/block/xen-blkfront.ko"),
+    ("xen-netfront.ko", "kernel/drivers/net/xen-netfront.ko"),
+    ("xen-gntalloc.ko", "kernel/drivers/xen/xen-gntalloc.ko"),
+];
 
 /// The fuzzer's run in the `fuzz` action: at most this long ...
 pub const FUZZ_SECONDS: u64 = 60;
@@ -64,7 +120,11 @@ pub const FUZZ_CALLS: u64 = 150_000;
 /// wall clock, MemTotal and the online CPUs every second for S seconds); `isolation` (guest-probe's isolation checks),
 /// `fuzz[=SEED[,SECONDS,CALLS]]` (the hypercall fuzzer, for SECONDS or
 /// CALLS calls, by default [`FUZZ_SECONDS`] and [`FUZZ_CALLS`]), `checksum=S` (S seconds of
-/// memory checking). Every action ends in a power-off.
+/// memory checking); on PV devices (see the helpers in the script):
+/// `disk-write=MIB`, `disk-read`, `disk-loop[=ADDR]`, `net-recv=ADDR`,
+/// `net-send=ADDR,PEER,MIB`, `devwatch=S`, `disk-bench=DEV,MIB`. With `root=/dev/xvdX` on the
+/// command line the initramfs mounts that disk and runs its `/init`
+/// instead. Every action ends in a power-off.
 pub const INIT_SCRIPT: &str = r#"#!/bin/sh
 # rxen test guest init: see harness/src/initramfs.rs
 export PATH=/bin
@@ -73,11 +133,27 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
 action=marker
+root=
 for opt in $(cat /proc/cmdline); do
     case "$opt" in
         rxen.test=*) action="${opt#rxen.test=}" ;;
+        root=/dev/*) root="${opt#root=}" ;;
     esac
 done
+
+# root=/dev/xvdX: the root file system is on a PV disk. From the initramfs
+# (as Debian's own would): blkfront loaded, the disk mounted and this same
+# script run again from it. From the disk: /proc/mounts shows it at /.
+if [ -n "$root" ] && ! grep -q "^$root / " /proc/mounts; then
+    insmod /lib/modules/xen-blkfront.ko
+    for _ in $(seq 100); do [ -b "$root" ] && break; sleep 0.1; done
+    mkdir -p /newroot
+    if mount -t ext4 "$root" /newroot && [ -x /newroot/init ]; then
+        umount /proc /sys /dev
+        exec switch_root /newroot /init
+    fi
+    echo "RXEN-ROOT-FAILED $root"
+fi
 
 marker_line=$(/bin/guest-probe domid)
 echo "$marker_line"
@@ -104,6 +180,106 @@ load_privcmd() {
 uptime_now() {
     read -r up idle < /proc/uptime
     echo "$up"
+}
+
+sha256() {
+    sha256sum "$1" | cut -c1-64
+}
+
+# The files the disk actions write, on the root disk.
+DATA=/srv/rxen
+
+# disk_report: the root device, then every file in $DATA, then each
+# other disk (mounted read-only): its ro flag, its label file, and whether
+# a write to it is refused (tried only on read-only ones).
+disk_report() {
+    echo "RXEN-ROOT $(awk '$2 == "/" { print $1, $3 }' /proc/mounts)"
+    for f in $(ls "$DATA" 2>/dev/null | sort); do
+        echo "RXEN-DISK-FILE name=$f bytes=$(stat -c %s "$DATA/$f") sha256=$(sha256 "$DATA/$f")"
+    done
+    for dev in $(ls /sys/block | grep '^xvd' | grep -v "^${root#/dev/}\$"); do
+        mkdir -p "/mnt/$dev"
+        mount -o ro "/dev/$dev" "/mnt/$dev" 2>/dev/null
+        # Only a read-only disk is written to: the write must fail.
+        write=untried
+        if [ "$(cat /sys/block/$dev/ro)" = 1 ]; then
+            write=refused
+            dd if=/dev/zero of="/dev/$dev" bs=512 count=1 conv=fsync 2>/dev/null && write=allowed
+        fi
+        echo "RXEN-DISK-EXTRA dev=$dev ro=$(cat /sys/block/$dev/ro) label=$(cat /mnt/$dev/label 2>/dev/null || echo none) write=$write"
+    done
+}
+
+# disk_loop: writes 1 MiB files to $DATA until the domain is destroyed,
+# each line after its sync (the data the line names is on the disk).
+disk_loop() {
+    i=0
+    while :; do
+        dd if=/dev/urandom of="$DATA/chunk.$i" bs=64k count=16 2>/dev/null
+        sync
+        echo "RXEN-DISK-SYNCED name=chunk.$i sha256=$(sha256 "$DATA/chunk.$i")"
+        i=$((i + 1))
+    done
+}
+
+# net_up ADDR: eth0 (netfront) at ADDR/24, then a ping of dom0 (10.0.0.1).
+net_up() {
+    insmod /lib/modules/xen-netfront.ko
+    for _ in $(seq 100); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
+    ip addr add "$1/24" dev eth0
+    ip link set eth0 up
+    ip link set lo up
+    net_ping 10.0.0.1
+}
+
+# net_ping ADDR: RXEN-NET-PING ADDR ok|fail (a few tries: the bridge port
+# may still be coming up).
+net_ping() {
+    for _ in $(seq 20); do
+        if ping -c 1 -W 1 "$1" > /dev/null 2>&1; then
+            echo "RXEN-NET-PING $1 ok"
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "RXEN-NET-PING $1 fail"
+    return 1
+}
+
+# net_send FILE ADDR PORT: FILE to ADDR:PORT over TCP (tried until the
+# listener is there), then RXEN-NET-SENT with the time it took.
+net_send() {
+    for _ in $(seq 120); do
+        start=$(uptime_now)
+        if nc "$2" "$3" < "$1" 2>/dev/null; then
+            end=$(uptime_now)
+            echo "RXEN-NET-SENT to=$2 bytes=$(stat -c %s "$1") seconds=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }')"
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "RXEN-NET-SENT to=$2 failed"
+}
+
+# dev_watch SECONDS: a line each time a PV disk or network device comes or
+# goes (front-ends loaded first), for SECONDS.
+dev_watch() {
+    insmod /lib/modules/xen-blkfront.ko
+    insmod /lib/modules/xen-netfront.ko
+    echo "RXEN-DEVWATCH ready"
+    old=
+    end=$(($(cut -d. -f1 /proc/uptime) + $1))
+    while [ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ]; do
+        now=$(ls /sys/block /sys/class/net | grep -e '^xvd' -e '^eth' | sort | tr '\n' ' ')
+        for d in $now; do
+            case " $old " in *" $d "*) ;; *) echo "RXEN-DEV + $d" ;; esac
+        done
+        for d in $old; do
+            case " $now " in *" $d "*) ;; *) echo "RXEN-DEV - $d" ;; esac
+        done
+        old="$now"
+        sleep 0.3
+    done
 }
 
 case "$action" in
@@ -159,6 +335,7 @@ EOF
         ;;
     isolation)
         load_privcmd
+        insmod /lib/modules/xen-gntalloc.ko
         /bin/guest-probe isolation
         ;;
     fuzz|fuzz=*)
@@ -178,6 +355,59 @@ EOF
         ;;
     checksum=*)
         /bin/guest-probe checksum --seconds "${action#checksum=}"
+        ;;
+    disk-write=*)
+        mkdir -p "$DATA"
+        dd if=/dev/urandom of="$DATA/data" bs=1M count="${action#disk-write=}" 2>/dev/null
+        sync
+        disk_report
+        ;;
+    disk-read)
+        disk_report
+        ;;
+    disk-loop|disk-loop=*)
+        # disk-loop[=ADDR]: with eth0 up at ADDR too, if given.
+        case "$action" in disk-loop=*) net_up "${action#disk-loop=}" ;; esac
+        mkdir -p "$DATA"
+        disk_report
+        disk_loop
+        ;;
+    net-recv=*)
+        # net-recv=ADDR: eth0 at ADDR; one file received on port 5001.
+        net_up "${action#net-recv=}"
+        nc -l -p 5001 > /tmp/received
+        echo "RXEN-NET-RECEIVED bytes=$(stat -c %s /tmp/received) sha256=$(sha256 /tmp/received)"
+        ;;
+    net-send=*)
+        # net-send=ADDR,PEER,MIB: eth0 at ADDR; MIB MiB of random bytes to
+        # PEER:5001, then to dom0 (10.0.0.1:5002).
+        IFS=, read -r addr peer mib <<EOF2
+${action#net-send=}
+EOF2
+        net_up "$addr"
+        net_ping "$peer"
+        dd if=/dev/urandom of=/tmp/blob bs=1M count="$mib" 2>/dev/null
+        echo "RXEN-NET-BLOB bytes=$(stat -c %s /tmp/blob) sha256=$(sha256 /tmp/blob)"
+        net_send /tmp/blob "$peer" 5001
+        net_send /tmp/blob 10.0.0.1 5002
+        ;;
+    devwatch=*)
+        dev_watch "${action#devwatch=}"
+        ;;
+    disk-bench=*)
+        # disk-bench=DEV,MIB: MIB MiB written to and read from /dev/DEV
+        # with direct I/O (no page cache), each timed.
+        IFS=, read -r dev mib <<EOF2
+${action#disk-bench=}
+EOF2
+        insmod /lib/modules/xen-blkfront.ko
+        for _ in $(seq 100); do [ -b "/dev/$dev" ] && break; sleep 0.1; done
+        start=$(uptime_now)
+        dd if=/dev/zero of="/dev/$dev" bs=1M count="$mib" oflag=direct 2>/dev/null
+        mid=$(uptime_now)
+        dd if="/dev/$dev" of=/dev/null bs=1M count="$mib" iflag=direct 2>/dev/null
+        end=$(uptime_now)
+        echo "RXEN-DISK-BENCH dev=$dev mib=$mib write_seconds=$(awk -v a="$start" -v b="$mid" 'BEGIN { printf "%.2f", b - a }') read_seconds=$(awk -v a="$mid" -v b="$end" 'BEGIN { printf "%.2f", b - a }')"
         ;;
     *)
         echo "RXEN-UNKNOWN-TEST"

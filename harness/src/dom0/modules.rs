@@ -22,15 +22,19 @@ use crate::debian::DebianKernel;
 use crate::{content_hash, guest_cache_dir};
 
 /// Kernel modules dom0's `/init` loads (with their dependencies, in
-/// dependency order): the toolstack's devices. Back-ends (`xen-blkback`,
-/// `xen-netback`, `bridge`, `loop`, `ext4`) go here when dom0 serves disks
-/// and networks.
+/// dependency order): the toolstack's devices, and what serves the guests'
+/// disks (`loop` for image files, `xen-blkback`) and networks (`bridge`,
+/// `xen-netback`).
 pub const DOM0_MODULES: &[&str] = &[
     "xenfs",
     "xen-privcmd",
     "xen-evtchn",
     "xen-gntdev",
     "xen-gntalloc",
+    "loop",
+    "xen-blkback",
+    "bridge",
+    "xen-netback",
 ];
 
 /// One module, ready to ship.

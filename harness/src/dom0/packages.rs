@@ -4,7 +4,7 @@
 //! `target/guest-cache/dom0-packages/<package>_<version>/`, once each.
 //! Nothing is installed on the host.
 //!
-//! Which packages: [`TOOLSTACK_PACKAGES`], and recursively the `Depends:`
+//! Which packages: [`TOOLSTACK_PACKAGES`], and recursively the `Depends:` and `PreDepends:`
 //! (from `apt-cache depends`) of every package that is a library by its
 //! name ([`is_library_package`]). The toolstack's other dependencies
 //! (python3, udev, lsb-base, ucf, sysvinit-utils) are not libraries and not
@@ -25,12 +25,19 @@ use crate::prereq::run_apt_as_root;
 /// (xen-utils-4.17); Debian's wrappers and init script (xen-utils-common);
 /// `xenstore-read` and friends (xenstore-utils); and the terminal
 /// descriptions (ncurses-base, on every Debian system) that `xl top`,
-/// xentop's full-screen mode, needs.
+/// xentop's full-screen mode, needs; bash, which Xen's hotplug scripts
+/// (`/etc/xen/scripts/block`, `vif-bridge`) are written for, and
+/// util-linux, whose `flock` they lock with (busybox has none); e2fsprogs,
+/// whose `mke2fs -d` makes the guests' disk images in dom0, as a user
+/// would.
 pub const TOOLSTACK_PACKAGES: &[&str] = &[
     "xen-utils-4.17",
     "xen-utils-common",
     "xenstore-utils",
     "ncurses-base",
+    "bash",
+    "util-linux",
+    "e2fsprogs",
 ];
 
 /// One unpacked package.
@@ -67,7 +74,12 @@ pub fn parse_depends(output: &str) -> BTreeMap<String, Vec<String>> {
             continue;
         }
         let trimmed = line.trim().trim_start_matches('|');
-        let Some(dep) = trimmed.strip_prefix("Depends:") else {
+        // A pre-dependency (bash's libtinfo6, e2fsprogs' libraries) is a
+        // dependency the package's own installation needs first.
+        let dep = trimmed
+            .strip_prefix("Depends:")
+            .or_else(|| trimmed.strip_prefix("PreDepends:"));
+        let Some(dep) = dep else {
             continue;
         };
         let dep = dep.trim();
@@ -232,6 +244,11 @@ libgcc-s1
 libxenmisc4.17
   Depends: zlib1g
   Depends: libyajl2:any
+e2fsprogs
+  PreDepends: libblkid1
+  PreDepends: libcom-err2
+  Depends: logsave
+  Recommends: e2fsprogs-l10n
 ";
 
     #[test]
@@ -246,6 +263,7 @@ libxenmisc4.17
             ["sysvinit-utils", "lsb-base", "udev", "libxenstore4", "ucf"]
         );
         assert_eq!(deps["libxenmisc4.17"], ["zlib1g", "libyajl2"]);
+        assert_eq!(deps["e2fsprogs"], ["libblkid1", "libcom-err2", "logsave"]);
     }
 
     #[test]
