@@ -27,6 +27,7 @@
 
 use std::fmt::Write as _;
 
+use crate::gntalloc::GrantAlloc;
 use crate::sys::{gfn_of, Arena, Privcmd, PAGE, PROT_READ, PROT_WRITE};
 use crate::xen::*;
 
@@ -179,6 +180,25 @@ impl Run {
         (rc, self.arena.get_i16(S + status_at))
     }
 
+    /// Maps `gref` of `granter` at OUTSIDE_GFN and, if that worked, unmaps
+    /// it again; the map's (rc, status).
+    fn map_and_unmap(&mut self, granter: u16, gref: u32) -> (i64, i16) {
+        self.clear();
+        self.arena.put_u64(S, OUTSIDE_GFN << 12);
+        self.arena.put_u32(S + 8, GNTMAP_HOST_MAP);
+        self.arena.put_u32(S + 12, gref);
+        self.arena.put_u16(S + 16, granter);
+        let (rc, status) = self.grant_op(GNTTABOP_MAP_GRANT_REF, 18);
+        if rc == 0 && status == 0 {
+            let handle = self.arena.get_u32(S + 20);
+            self.clear();
+            self.arena.put_u64(S, OUTSIDE_GFN << 12);
+            self.arena.put_u32(S + 16, handle);
+            let _ = self.grant_op(GNTTABOP_UNMAP_GRANT_REF, 20);
+        }
+        (rc, status)
+    }
+
     /// A grant copy of 64 bytes; `source`/`dest` are (frame or ref, domid).
     fn grant_copy(&mut self, name: &str, source: (u64, u16), dest: (u64, u16), flags: u16) {
         self.clear();
@@ -243,6 +263,7 @@ pub fn run(me: Option<u32>) -> (u32, u32) {
     memory_checks(&mut r);
     hvm_and_event_checks(&mut r);
     grant_checks(&mut r);
+    own_grant_checks(&mut r);
     vcpu_sched_and_privileged_checks(&mut r);
     crate::control::checks(&mut r);
     pointer_checks(&mut r);
@@ -488,6 +509,44 @@ fn grant_checks(r: &mut Run) {
     r.arena.put_u16(S, other);
     let rc = r.hc(GRANT_TABLE_OP, [GNTTABOP_GET_VERSION, r.addr(S), 1, 0, 0]);
     r.expect_error("gnttab_get_version_of_other", rc);
+}
+
+/// Grants of pages of our own, made through gntalloc: one made to us maps
+/// (the control: mapping works, so the refusals mean something); one made
+/// to the other domain does not, nor the first once revoked.
+fn own_grant_checks(r: &mut Run) {
+    let grants = GrantAlloc::open().and_then(|ga| Ok((ga.grant(r.me)?, ga.grant(r.other)?, ga)));
+    let (mine, theirs, ga) = match grants {
+        Ok(g) => g,
+        Err(e) => {
+            let rc = -i64::from(e.raw_os_error().unwrap_or(0));
+            r.record("gntalloc_grants", rc, false, &e.to_string());
+            return;
+        }
+    };
+    let (rc, status) = r.map_and_unmap(r.me, mine.gref);
+    r.record(
+        "gnttab_map_own_grant_to_self_works",
+        rc,
+        rc == 0 && status == 0,
+        &format!("status={status}"),
+    );
+    let (rc, status) = r.map_and_unmap(r.me, theirs.gref);
+    r.record(
+        "gnttab_map_own_grant_made_to_other",
+        rc,
+        rc < 0 || status < 0,
+        &format!("status={status}"),
+    );
+    let revoked = ga.revoke(mine);
+    let (rc, status) = r.map_and_unmap(r.me, mine.gref);
+    r.record(
+        "gnttab_map_revoked_grant",
+        rc,
+        revoked.is_ok() && (rc < 0 || status < 0),
+        &format!("status={status}, revoke {revoked:?}"),
+    );
+    let _ = ga.revoke(theirs);
 }
 
 fn vcpu_sched_and_privileged_checks(r: &mut Run) {

@@ -43,6 +43,7 @@ mod checksum;
 mod control;
 mod cpushare;
 mod fuzz;
+mod gntalloc;
 mod isolation;
 mod sys;
 mod tty;

@@ -16,7 +16,7 @@ use std::os::fd::AsRawFd;
 const SYS_MMAP: u64 = 9;
 const SYS_MPROTECT: u64 = 10;
 const SYS_MUNMAP: u64 = 11;
-const SYS_IOCTL: u64 = 16;
+pub(crate) const SYS_IOCTL: u64 = 16;
 
 pub const PROT_NONE: u64 = 0;
 pub const PROT_READ: u64 = 1;
@@ -60,7 +60,7 @@ pub(crate) unsafe fn syscall(nr: u64, args: [u64; 6]) -> i64 {
     ret
 }
 
-fn check(ret: i64) -> io::Result<u64> {
+pub(crate) fn check(ret: i64) -> io::Result<u64> {
     if (-4095..0).contains(&ret) {
         Err(io::Error::from_raw_os_error(-ret as i32))
     } else {
