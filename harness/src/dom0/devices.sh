@@ -8,9 +8,9 @@
 #   RXEN-XL-DISK writer=<rc> reader=<rc> loops_left=<n> backends_left=<n>
 #   RXEN-XL-NET a=<rc> b=<rc> dom0_bytes=<n> dom0_sha256=<sum> dom0_ping=ok|fail
 #   RXEN-XL-HOTPLUG block_attach=<rc> block_seen=yes|no block_list=<n> block_detach=<rc> block_gone=yes|no net_attach=<rc> net_seen=yes|no net_list=<n> net_detach=<rc> net_gone=yes|no lists_after=<n>
-#   RXEN-XL-TEARDOWN synced=<n> matched=<n> sharing_before=<maps:pinned:ports> sharing_during=<…> sharing_after=<…> backends_left=<n> loops_left=<n> free_before=<MiB> free_after=<MiB> dom0_total_before=<kB> dom0_total_after=<kB> dom0_free_before=<kB> dom0_free_after=<kB>
-#   RXEN-XL-SHARING before=<maps:pinned:ports> during=<…> after=<…>  (rxen's
-#     totals of grant maps, pinned refs and ports, from xl debug-keys q and xl dmesg)
+#   RXEN-XL-TEARDOWN how=destroy|crash synced=<n> matched=<n> sharing_before=<maps:pinned:ports> sharing_during=<…> sharing_after=<…> backends_left=<n> loops_left=<n> free_before=<MiB> free_after=<MiB> dom0_total_before=<kB> dom0_total_after=<kB> dom0_free_before=<kB> dom0_free_after=<kB>
+#   (sharing_*: rxen's totals of grant maps, pinned refs and ports, from
+#   xl debug-keys q and xl dmesg, as maps:pinned:ports)
 
 IMAGES=/var/lib/xen/images
 ROOT_IMG=$IMAGES/root.img
@@ -215,27 +215,39 @@ dom0_mem_total() {
 }
 
 # teardown: a guest with a disk and a network interface is destroyed in
-# the middle of a write loop; every grant, port and back-end is gone after,
-# the memory is back, and what it had synced is on the disk.
+# the middle of a write loop, then another crashes in the middle of a
+# write: every grant, port and back-end is gone after each, the memory is
+# back, and what each had synced is on the disk.
 scenario_teardown() {
-    local g=teardown c=teardown-check s0 s1 s2 f0 f1 t0 t1 d0 d1 synced m
+    local s0 f0 t0 d0 how rc=0
     make_images && bridge_up || return 1
     poll 60 only_dom0 > /dev/null
     s0=$(sharing) f0=$(xl_info_field free_memory) t0=$(dom0_mem_total) d0=$(dom0_mem_free)
+    for how in destroy crash; do
+        teardown_round "$how" "$s0" "$f0" "$t0" "$d0" || rc=1
+    done
+    return $rc
+}
+
+# teardown_round destroy|crash SHARING FREE DOM0_TOTAL DOM0_FREE: one guest
+# ended so, measured against the figures from before any.
+teardown_round() {
+    local how="$1" s0="$2" f0="$3" t0="$4" d0="$5" g="teardown-$1" c="check-$1"
+    local action=disk-loop=10.0.0.21 s1 s2 f1 t1 d1 synced m
+    [ "$how" = crash ] && action=disk-loop=10.0.0.22,12
     DOMU_EXTRA="root=/dev/xvda" DOMU_SETTINGS="$(root_disk_settings)
-vif = [ 'bridge=xenbr0, mac=00:16:3e:52:00:0d' ]" start_domu "$g" disk-loop=10.0.0.21 || return 1
+vif = [ 'bridge=xenbr0, mac=00:16:3e:52:00:0d' ]" start_domu "$g" "$action" || return 1
     poll 180 synced_at_least "$g" 4 > /dev/null
     s1=$(sharing)
-    xlr destroy "$g" > /dev/null 2>&1
+    [ "$how" = destroy ] && xlr destroy "$g" > /dev/null 2>&1
     wait_gone "$g" > /dev/null
     wait
     s2=$(sharing) f1=$(xl_info_field free_memory) t1=$(dom0_mem_total) d1=$(dom0_mem_free)
     synced=$(synced_count "$g")
-    echo "RXEN-XL-SHARING before=$s0 during=$s1 after=$s2"
     DOMU_EXTRA="root=/dev/xvda" DOMU_SETTINGS="$(root_disk_settings)" run_domu "$c" disk-read
     m=$(matched "$g" "$c")
     poll 60 only_dom0 > /dev/null
-    echo "RXEN-XL-TEARDOWN synced=$synced matched=$m sharing_before=$s0 sharing_during=$s1 sharing_after=$s2 backends_left=$(backends_left) loops_left=$(loops_left) free_before=$f0 free_after=$f1 dom0_total_before=$t0 dom0_total_after=$t1 dom0_free_before=$d0 dom0_free_after=$d1"
+    echo "RXEN-XL-TEARDOWN how=$how synced=$synced matched=$m sharing_before=$s0 sharing_during=$s1 sharing_after=$s2 backends_left=$(backends_left) loops_left=$(loops_left) free_before=$f0 free_after=$f1 dom0_total_before=$t0 dom0_total_after=$t1 dom0_free_before=$d0 dom0_free_after=$d1"
     [ "$synced" -ge 4 ] && [ "$m" = "$synced" ]
 }
 
