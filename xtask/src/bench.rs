@@ -22,6 +22,7 @@
 //! serial log is kept as `target/qemu-logs/bench-<what>-<n>.log`.
 
 mod dom0;
+mod io;
 mod storm;
 
 use std::path::PathBuf;
@@ -75,6 +76,9 @@ pub struct BenchArgs {
     /// Leave out the boot storm (1, 4 and 16 domains at once).
     #[arg(long)]
     no_storm: bool,
+    /// Leave out the disk and network transfers through dom0's back-ends.
+    #[arg(long)]
+    no_io: bool,
 }
 
 /// What is booted.
@@ -239,6 +243,15 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
             Duration::from_secs(args.timeout.max(300)),
         )?
     };
+    let mut io_series = if args.no_io {
+        Vec::new()
+    } else {
+        io::series(
+            &image,
+            args.no_xen,
+            Duration::from_secs(args.timeout.max(400)),
+        )?
+    };
     let timeout = Duration::from_secs(args.timeout);
     let machine = |cfg: QemuConfig| QemuConfig {
         smp: args.smp,
@@ -328,6 +341,11 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
             s.run(run, args.runs)?;
         }
     }
+    for run in 1..=args.runs {
+        for s in &mut io_series {
+            s.run(run, args.runs)?;
+        }
+    }
 
     report(
         &args,
@@ -343,11 +361,18 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
             .and_then(Series::median);
         dom0::report(&dom0_series, args.runs, floor);
     }
+    if !io_series.is_empty() {
+        io::report(&io_series, args.runs);
+    }
     eprintln!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
     let dom0_ok = dom0_series
         .iter()
         .filter(|s| s.is_rxen())
-        .all(|s| !s.failed());
+        .all(|s| !s.failed())
+        && io_series
+            .iter()
+            .filter(|s| s.is_rxen())
+            .all(|s| !s.failed());
     Ok(dom0_ok
         && series
             .iter()
