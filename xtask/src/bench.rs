@@ -637,6 +637,26 @@ fn size_after(line: &str, key: &str) -> Option<u64> {
     }
 }
 
+/// One numbered boot of `qemu` (its log `<name>-<run>.log`).
+fn boot_numbered(qemu: &QemuConfig, run: u32) -> Result<RunResult> {
+    let cfg = QemuConfig {
+        name: format!("{}-{run}", qemu.name),
+        log_path: None,
+        ..qemu.clone()
+    };
+    harness::run_qemu(&cfg)
+}
+
+/// Reports a run that does not count; the line for the summary.
+fn failed_run(run: u32, problem: &str, r: &RunResult) -> String {
+    let line = format!("run {run}: {problem}; log {}", r.log_path.display());
+    eprintln!(
+        "bench:   FAILED: {line}\n--- last lines ---\n{}\n---",
+        r.tail(15)
+    );
+    line
+}
+
 fn median(times: &[f64]) -> Option<f64> {
     let mut sorted = times.to_vec();
     sorted.sort_by(f64::total_cmp);

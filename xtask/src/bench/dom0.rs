@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::Result;
 use rxen_harness::{self as harness, Exit, QemuConfig, RunResult};
 
-use super::median;
+use super::{boot_numbered, failed_run, median};
 
 /// What one configuration's runs gave.
 pub struct Dom0Series {
@@ -59,26 +59,14 @@ impl Dom0Series {
             "bench: run {run}/{runs} of the {} dom0 with xl create ...",
             self.label
         );
-        let cfg = QemuConfig {
-            name: format!("{}-{run}", self.qemu.name),
-            log_path: None,
-            ..self.qemu.clone()
-        };
-        let r = harness::run_qemu(&cfg)?;
+        let r = boot_numbered(&self.qemu, run)?;
         match figures(&r) {
             Ok((up, create)) => {
                 eprintln!("bench:   toolstack up {up:.2} s, xl create -> marker {create:.2} s");
                 self.toolstack_up.push(up);
                 self.create_to_marker.push(create);
             }
-            Err(problem) => {
-                let line = format!("run {run}: {problem}; log {}", r.log_path.display());
-                eprintln!(
-                    "bench:   FAILED: {line}\n--- last lines ---\n{}\n---",
-                    r.tail(15)
-                );
-                self.failures.push(line);
-            }
+            Err(problem) => self.failures.push(failed_run(run, &problem, &r)),
         }
         Ok(())
     }

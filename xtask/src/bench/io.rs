@@ -16,7 +16,7 @@ use anyhow::Result;
 use regex::Regex;
 use rxen_harness::{self as harness, Exit, QemuConfig, RunResult};
 
-use super::median;
+use super::{boot_numbered, failed_run, median};
 
 /// MiB each transfer moves.
 const MIB: u64 = 64;
@@ -70,12 +70,7 @@ impl IoSeries {
             "bench: run {run}/{runs} of the {} disk and network transfers ...",
             self.label
         );
-        let cfg = QemuConfig {
-            name: format!("{}-{run}", self.qemu.name),
-            log_path: None,
-            ..self.qemu.clone()
-        };
-        let r = harness::run_qemu(&cfg)?;
+        let r = boot_numbered(&self.qemu, run)?;
         match figures(&r) {
             Ok(f) => {
                 eprintln!(
@@ -86,14 +81,7 @@ impl IoSeries {
                     all.push(v);
                 }
             }
-            Err(problem) => {
-                let line = format!("run {run}: {problem}; log {}", r.log_path.display());
-                eprintln!(
-                    "bench:   FAILED: {line}\n--- last lines ---\n{}\n---",
-                    r.tail(15)
-                );
-                self.failures.push(line);
-            }
+            Err(problem) => self.failures.push(failed_run(run, &problem, &r)),
         }
         Ok(())
     }
