@@ -332,7 +332,7 @@ fn a_scenario_the_emulator_fault_cost_runs_again_and_nothing_else() {
         .map(|s| s.to_string())
         .collect();
     let fault = "[ 9.0] cpu0 rxen: d3 fatal: triple fault\n\
-                 [ 9.0] cpu0 rxen: d3   cr0=0x80050033 cr2=0xfffffe0000000080 cr3=0x1 \n";
+                 [ 9.0] cpu0 rxen: d3   cr0=0x80050033 cr2=0xfffffe0000000080 cr3=0x1 cs.attr=0x29b idt=0xfffffe0000000000\n";
     // create failed because its domU died of the fault; dom0 then died in
     // the rounds, after two of them.
     let log = format!(
@@ -352,6 +352,26 @@ fn a_scenario_the_emulator_fault_cost_runs_again_and_nothing_else() {
     let plain = log.replace(fault, "");
     assert_eq!(settle(&plain, &todo[..2], true).0, Vec::<String>::new());
     assert_eq!(settle(&log, &todo, false).0, Vec::<String>::new());
+}
+
+/// The emulator fault's signature, on made-up dumps (no QEMU): CR2 on the
+/// #DF gate of whichever IDT the guest had, and nothing else.
+#[test]
+fn the_emulator_fault_is_a_triple_fault_on_the_guest_s_own_double_fault_gate() {
+    let dump = |id: u16, cr2: &str, idt: &str| {
+        format!(
+            "[ 1.0] cpu0 rxen: d{id} fatal: triple fault\n\
+             [ 1.0] cpu0 rxen: d{id}   cr0=0x80050033 cr2={cr2} cr3=0x1 cs.attr=0x29b idt={idt}\n"
+        )
+    };
+    let log = [
+        dump(0, "0xfffffe0000000080", "0xfffffe0000000000"),
+        dump(9, "0xffffffff82a01080", "0xffffffff82a01000"),
+        dump(11, "0xffffffff82a010e0", "0xffffffff82a01000"),
+        dump(12, "0x0", "0xfffffe0000000000"),
+    ]
+    .concat();
+    assert_eq!(emulator_faults(&log), vec![0, 9]);
 }
 
 #[test]

@@ -221,14 +221,19 @@ pub fn settle(log: &str, todo: &[String], may_redo: bool) -> (Vec<String>, Strin
 }
 
 /// The domains that died of the emulator fault seen under QEMU's nested
-/// SVM (docs/design.md): a triple fault with CR2 on the #DF gate of
-/// Linux's IDT (its read-only alias at the start of the CPU entry area),
-/// i.e. the guest could not read its own IDT right after an exit.
+/// SVM (docs/design.md): a triple fault with CR2 on the #DF gate of the
+/// guest's own IDT, i.e. the guest could not read its IDT right after an
+/// exit. Linux's IDT is its read-only alias at the start of the CPU entry
+/// area once booted, but a domU early in its boot still uses one in the
+/// kernel image: the gate is found from the IDT base rxen dumps.
 pub fn emulator_faults(log: &str) -> Vec<u16> {
-    let dump = Regex::new(r"rxen: d(\d+)   cr0=\S+ cr2=0xfffffe0000000080 ").unwrap();
+    let dump = Regex::new(r"rxen: d(\d+)   cr0=\S+ cr2=0x([0-9a-f]+) .*idt=0x([0-9a-f]+)").unwrap();
     let fatal = Regex::new(r"rxen: d(\d+) fatal: triple fault").unwrap();
+    let hex = |s: &str| u64::from_str_radix(s, 16).unwrap();
+    let double_fault_gate = 8 * 16;
     let dumped: BTreeSet<u16> = dump
         .captures_iter(log)
+        .filter(|c| hex(&c[2]) == hex(&c[3]).wrapping_add(double_fault_gate))
         .map(|c| c[1].parse().unwrap())
         .collect();
     fatal

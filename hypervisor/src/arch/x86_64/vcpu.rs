@@ -616,6 +616,7 @@ impl ArchVcpu {
             cr4: v.read64(vmcb::CR4),
             efer: v.read64(vmcb::EFER),
             cs_attrib: v.segment_attrib(vmcb::CS),
+            idt_base: v.segment(vmcb::IDTR).3,
             exit_code: v.read64(vmcb::EXIT_CODE),
         }
     }
@@ -633,6 +634,9 @@ pub struct RegisterDump {
     pub cr4: u64,
     pub efer: u64,
     pub cs_attrib: u16,
+    /// Where the guest's IDT is: a triple fault with CR2 on its #DF gate
+    /// is the emulator fault the tests recognise (docs/design.md).
+    pub idt_base: u64,
     pub exit_code: u64,
 }
 
@@ -656,8 +660,8 @@ impl core::fmt::Display for RegisterDump {
         )?;
         write!(
             f,
-            "cr0={:#x} cr2={:#x} cr3={:#x} cr4={:#x} efer={:#x} cs.attr={:#x}",
-            self.cr0, self.cr2, self.cr3, self.cr4, self.efer, self.cs_attrib
+            "cr0={:#x} cr2={:#x} cr3={:#x} cr4={:#x} efer={:#x} cs.attr={:#x} idt={:#x}",
+            self.cr0, self.cr2, self.cr3, self.cr4, self.efer, self.cs_attrib, self.idt_base
         )
     }
 }
