@@ -336,7 +336,11 @@ EOF
         /bin/guest-probe share --start "$start" --seconds "$seconds" --windows "${windows:-1}" --gap 5
         ;;
     watch=*)
-        /bin/guest-probe watch --seconds "${action#watch=}"
+        # watch=S or watch=S,MIB (a region checked and rewritten each second)
+        IFS=, read -r seconds mib <<EOF
+${action#watch=}
+EOF
+        /bin/guest-probe watch --seconds "$seconds" --mib "${mib:-0}"
         ;;
     nproc)
         echo "RXEN-NPROC $(nproc 2>/dev/null || grep -c ^processor /proc/cpuinfo)"

@@ -435,3 +435,103 @@ mod tests {
         assert_eq!(shared_info::vcpu_info(32), None);
     }
 }
+
+/// Bytes of an x86_64 `struct vcpu_guest_context` (get/setvcpucontext).
+pub const VCPU_GUEST_CONTEXT_SIZE: usize = 5168;
+/// `flags` (u64) of `vcpu_guest_context`.
+const VGC_FLAGS: usize = 512;
+/// `user_regs` (`struct cpu_user_regs`) of `vcpu_guest_context`.
+const VGC_USER_REGS: usize = 520;
+/// `ctrlreg[8]` of `vcpu_guest_context`.
+const VGC_CTRLREG: usize = 4984;
+/// `flags`: the vCPU is up.
+pub const VGCF_ONLINE: u64 = 1 << 5;
+
+/// The general registers of `cpu_user_regs`, in its order (r15 first;
+/// `error_code`/`entry_vector` sit between rdi and rip, `cs` between rip
+/// and rflags), as an HVM vCPU's context carries them: what the toolstack
+/// changes when it resumes a domain whose suspend was cancelled (RAX, the
+/// suspend hypercall's result).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UserRegs {
+    /// r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi.
+    pub gprs: [u64; 15],
+    pub rip: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+}
+
+impl UserRegs {
+    pub const RAX: usize = 10;
+    const GPRS: usize = VGC_USER_REGS;
+    const RIP: usize = VGC_USER_REGS + 128;
+    const RFLAGS: usize = VGC_USER_REGS + 144;
+    const RSP: usize = VGC_USER_REGS + 152;
+
+    fn at(ctx: &[u8], off: usize) -> u64 {
+        let mut b = [0; 8];
+        b.copy_from_slice(&ctx[off..off + 8]);
+        u64::from_le_bytes(b)
+    }
+
+    fn put(ctx: &mut [u8], off: usize, v: u64) {
+        ctx[off..off + 8].copy_from_slice(&v.to_le_bytes());
+    }
+
+    /// Reads them from a `vcpu_guest_context` of
+    /// [`VCPU_GUEST_CONTEXT_SIZE`] bytes.
+    pub fn read(ctx: &[u8; VCPU_GUEST_CONTEXT_SIZE]) -> Self {
+        let mut gprs = [0; 15];
+        for (i, g) in gprs.iter_mut().enumerate() {
+            *g = Self::at(ctx, Self::GPRS + 8 * i);
+        }
+        Self {
+            gprs,
+            rip: Self::at(ctx, Self::RIP),
+            rflags: Self::at(ctx, Self::RFLAGS),
+            rsp: Self::at(ctx, Self::RSP),
+        }
+    }
+
+    /// A context holding these registers, the control registers and the
+    /// online flag; everything else zero (as an HVM vCPU's has no PV
+    /// state).
+    pub fn context(&self, online: bool, cr: [u64; 5]) -> [u8; VCPU_GUEST_CONTEXT_SIZE] {
+        let mut ctx = [0; VCPU_GUEST_CONTEXT_SIZE];
+        Self::put(&mut ctx, VGC_FLAGS, if online { VGCF_ONLINE } else { 0 });
+        for (i, &g) in self.gprs.iter().enumerate() {
+            Self::put(&mut ctx, Self::GPRS + 8 * i, g);
+        }
+        Self::put(&mut ctx, Self::RIP, self.rip);
+        Self::put(&mut ctx, Self::RFLAGS, self.rflags);
+        Self::put(&mut ctx, Self::RSP, self.rsp);
+        for (i, &c) in cr.iter().enumerate() {
+            Self::put(&mut ctx, VGC_CTRLREG + 8 * i, c);
+        }
+        ctx
+    }
+}
+
+#[cfg(test)]
+mod context_tests {
+    use super::*;
+
+    #[test]
+    fn user_regs_sit_where_xen_puts_them() {
+        let mut regs = UserRegs::default();
+        regs.gprs[UserRegs::RAX] = 0x1111;
+        regs.rip = 0x2222;
+        regs.rflags = 0x246;
+        regs.rsp = 0x3333;
+        let ctx = regs.context(true, [0x8005_0033, 0, 0, 0x1000, 0x6f0]);
+        // Offsets from Xen's public headers for x86_64: rax @600, rip @648,
+        // rflags @664, rsp @672, flags @512, ctrlreg[3] @5008.
+        assert_eq!(ctx[600..608], 0x1111u64.to_le_bytes());
+        assert_eq!(ctx[648..656], 0x2222u64.to_le_bytes());
+        assert_eq!(ctx[664..672], 0x246u64.to_le_bytes());
+        assert_eq!(ctx[672..680], 0x3333u64.to_le_bytes());
+        assert_eq!(ctx[512..520], VGCF_ONLINE.to_le_bytes());
+        assert_eq!(ctx[5008..5016], 0x1000u64.to_le_bytes());
+        assert_eq!(UserRegs::read(&ctx), regs);
+    }
+}

@@ -121,7 +121,8 @@ pub const INIT_SCRIPT: &str = include_str!("init.sh");
 pub const SCENARIOS_SCRIPT: &str = concat!(
     include_str!("scenarios.sh"),
     include_str!("manage.sh"),
-    include_str!("devices.sh")
+    include_str!("devices.sh"),
+    include_str!("migrate.sh")
 );
 
 /// The dom0's kernel (Debian's generic one) and initramfs.

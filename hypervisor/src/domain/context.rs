@@ -38,18 +38,37 @@ fn header() -> SaveHeader {
     SaveHeader::new(crate::arch::emulate::cpuid::host_signature(), khz)
 }
 
-/// HEADER, then each vCPU's CPU and MTRR records, then END.
+/// HEADER, the CPU record of each vCPU that is up (as Xen: a vCPU without
+/// one stays down when the stream is loaded), each vCPU's MTRR and
+/// CPU_XSAVE records, then END; in ascending typecode order, as Xen
+/// writes them and loads them (XSAVE overrides the CPU record's FPU image).
 pub fn save(d: &Domain) -> Result<Vec<u8>, Errno> {
     let mut w = Writer::new();
     w.header(&header());
-    for v in d.vcpus() {
+    let vcpus = d.vcpus();
+    for v in vcpus.iter().filter(|v| v.is_up()) {
         let inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
-        let id = v.id as u16;
-        w.record(HVM_SAVE_CODE_CPU, id, &inner.arch.hvm_cpu());
+        w.record(HVM_SAVE_CODE_CPU, v.id as u16, &inner.arch.hvm_cpu());
+    }
+    for v in vcpus.iter() {
+        let inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
         let mut mtrr = HwMtrr::xen_initial();
         mtrr.msr_pat_cr = inner.arch.pat();
         mtrr.msr_mtrr_def_type = inner.mtrr_def_type;
-        w.record(HVM_SAVE_CODE_MTRR, id, &mtrr);
+        w.record(HVM_SAVE_CODE_MTRR, v.id as u16, &mtrr);
+    }
+    for v in vcpus.iter() {
+        let inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
+        let (xcr0, image) = inner.arch.xsave_state();
+        let head = HwCpuXsave {
+            xfeature_mask: 0,
+            xcr0,
+            xcr0_accum: xcr0,
+        };
+        let mut body = Vec::with_capacity(24 + image.len());
+        body.extend_from_slice(zerocopy::IntoBytes::as_bytes(&head));
+        body.extend_from_slice(image);
+        w.record_bytes(HVM_SAVE_CODE_CPU_XSAVE, v.id as u16, &body);
     }
     Ok(w.finish())
 }
@@ -93,10 +112,18 @@ fn load_record(d: &Domain, typecode: u16, instance: u16, body: &[u8]) -> Result<
             inner.arch.set_pat(mtrr.msr_pat_cr);
             Ok(())
         }
+        HVM_SAVE_CODE_CPU_XSAVE => {
+            let xsave = CpuXsave::parse(body).map_err(|e| e.errno())?;
+            let v = d.vcpu(u32::from(instance)).ok_or(errno::ENOENT)?;
+            let mut inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
+            inner
+                .arch
+                .set_xsave_state(xsave.head.xcr0, xsave.image)
+                .map_err(|()| errno::EINVAL)
+        }
         // Per-vCPU state rxen keeps elsewhere or does not model yet.
         HVM_SAVE_CODE_LAPIC
         | HVM_SAVE_CODE_LAPIC_REGS
-        | HVM_SAVE_CODE_CPU_XSAVE
         | HVM_SAVE_CODE_CPU_MSR
         | HVM_SAVE_CODE_TSC_ADJUST
         | HVM_SAVE_CODE_VMCE_VCPU => {

@@ -108,9 +108,40 @@ impl Domain {
 
     fn stop_vcpus(&self) {
         for v in self.vcpus() {
-            v.set_state(RunState::Dead);
+            v.stop();
             crate::sched::kick(v);
         }
+    }
+
+    /// XEN_DOMCTL_resumedomain: a domain shut down for a suspend carries
+    /// on, its vCPUs that were up runnable again, where they stopped (the
+    /// toolstack has set the suspend hypercall's result by then).
+    pub fn resume_from_suspend(&self) -> Result<(), Errno> {
+        if self.state() != DomainState::Shutdown
+            || self.shutdown_reason() != Some(ShutdownReason::Suspend)
+        {
+            return Err(errno::EINVAL);
+        }
+        for v in self.vcpus() {
+            let back = if v.is_up() {
+                RunState::Runnable
+            } else {
+                RunState::Down
+            };
+            v.set_state(back);
+        }
+        self.shutdown_reason.store(u32::MAX, Ordering::SeqCst);
+        if !self.move_state(DomainState::Shutdown, DomainState::Running) {
+            return Err(errno::EINVAL);
+        }
+        crate::println!("rxen: d{} resumed ({})", self.id, self.name);
+        for v in self.vcpus() {
+            if v.state() == RunState::Runnable {
+                v.runstate.change(super::runstate::Runstate::Runnable);
+                crate::sched::make_runnable(v);
+            }
+        }
+        Ok(())
     }
 
     /// The configured action for how a boot-time domain ended.

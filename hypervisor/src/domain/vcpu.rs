@@ -87,6 +87,13 @@ pub struct Vcpu {
     /// STARTUP (Linux sends two) can never restart a CPU the first one
     /// already started.
     startup: AtomicU32,
+    /// Whether it was up when its domain suspended (a resumed or saved
+    /// domain brings back only those).
+    up_at_suspend: AtomicBool,
+    /// VCPUOP_down asked it to stop where it is (not an INIT: its state
+    /// is kept), and VCPUOP_up since asked it back (see `take_down`).
+    down_asked: AtomicBool,
+    up_asked: AtomicBool,
     pub inner: spin::Mutex<VcpuInner>,
 }
 
@@ -115,6 +122,9 @@ impl Vcpu {
             poll_ports: crate::sync::TicketLock::new(alloc::vec::Vec::new()),
             posted: [const { AtomicU64::new(0) }; 4],
             startup: AtomicU32::new(NO_INIT),
+            up_at_suspend: AtomicBool::new(false),
+            down_asked: AtomicBool::new(false),
+            up_asked: AtomicBool::new(false),
             inner: spin::Mutex::new(inner),
         })
     }
@@ -122,6 +132,60 @@ impl Vcpu {
     /// Nanoseconds it has spent running.
     pub fn cpu_time(&self) -> u64 {
         self.runstate.time_in(super::runstate::Runstate::Running)
+    }
+
+    /// Whether it is up (started, not offline), or was when its domain
+    /// suspended.
+    pub fn is_up(&self) -> bool {
+        match self.state() {
+            RunState::Down => false,
+            RunState::Dead => self.up_at_suspend.load(Ordering::SeqCst),
+            _ => true,
+        }
+    }
+
+    /// VCPUOP_down: it leaves its CPU at its next check and stays down,
+    /// its registers as they were.
+    pub fn ask_down(&self) {
+        self.down_asked.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether its loop should take it down now. An up asked for while it
+    /// never went down is forgotten here.
+    pub fn take_down(&self) -> bool {
+        if self.down_asked.load(Ordering::SeqCst) {
+            return true;
+        }
+        self.up_asked.store(false, Ordering::SeqCst);
+        false
+    }
+
+    /// VCPUOP_up of a vCPU VCPUOP_down took down: whether it was. The
+    /// caller then revives it (`revive_if_asked`); if it is still on its
+    /// way down, its loop does.
+    pub fn ask_up(&self) -> bool {
+        if !self.down_asked.swap(false, Ordering::SeqCst) {
+            return false;
+        }
+        self.up_asked.store(true, Ordering::SeqCst);
+        true
+    }
+
+    /// Makes it runnable if it is down and an up was asked for (whoever of
+    /// VCPUOP_up and its own way down comes second does it).
+    pub fn revive_if_asked(&self) -> bool {
+        self.state() == RunState::Down
+            && self.up_asked.swap(false, Ordering::SeqCst)
+            && self.transition(RunState::Down, RunState::Runnable)
+    }
+
+    /// Stops it for good, remembering whether it was up.
+    pub fn stop(&self) {
+        let up = !matches!(self.state(), RunState::Down | RunState::Dead);
+        if self.state() != RunState::Dead {
+            self.up_at_suspend.store(up, Ordering::SeqCst);
+        }
+        self.set_state(RunState::Dead);
     }
 
     pub fn state(&self) -> RunState {

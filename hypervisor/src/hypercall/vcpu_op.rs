@@ -1,5 +1,5 @@
 //! vcpu_op: where a vCPU's vcpu_info lives, its single-shot timer, its
-//! runstate area, and whether it is up.
+//! runstate area, and whether it is up (taken down and brought back).
 
 use core::sync::atomic::Ordering;
 
@@ -36,6 +36,14 @@ pub fn call(call: &mut Call) -> Outcome {
             let info = target.runstate.snapshot();
             call.write(arg, &info).map(|()| 0)
         }
+        VCPUOP_DOWN => {
+            // Linux takes its other vCPUs down and up again around
+            // re-registering their vcpu_info after a restore.
+            target.ask_down();
+            crate::sched::kick(&target);
+            Ok(0)
+        }
+        VCPUOP_UP => vcpu_up(&target),
         VCPUOP_IS_UP => Ok(u64::from(!matches!(
             target.state(),
             RunState::Down | RunState::Dead
@@ -45,6 +53,23 @@ pub fn call(call: &mut Call) -> Outcome {
     match result {
         Ok(v) => ok(v),
         Err(e) => err(e),
+    }
+}
+
+/// VCPUOP_up: a vCPU VCPUOP_down took down carries on where it stopped;
+/// one that is up is left alone; one never started cannot be (Xen's
+/// -EINVAL: an HVM vCPU starts by INIT/STARTUP).
+fn vcpu_up(target: &alloc::sync::Arc<Vcpu>) -> Result<u64, Errno> {
+    if target.ask_up() {
+        if target.revive_if_asked() {
+            target.runstate.change(runstate::Runstate::Runnable);
+            crate::sched::make_runnable(target);
+        }
+        return Ok(0);
+    }
+    match target.state() {
+        RunState::Down => Err(errno::EINVAL),
+        _ => Ok(0),
     }
 }
 

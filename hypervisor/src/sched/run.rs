@@ -87,8 +87,8 @@ fn guest_loop(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner) -> Nex
         if vcpu.state() == RunState::Dead || !dom.is_running() {
             return Next::Stop;
         }
-        if vcpu.held_by_init() {
-            // An INIT IPI: this vCPU now waits for STARTUP.
+        if vcpu.held_by_init() || vcpu.take_down() {
+            // An INIT IPI (this vCPU now waits for STARTUP), or VCPUOP_down.
             return Next::Down;
         }
         if dom.is_paused() {
@@ -161,8 +161,12 @@ fn after_run(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, next: Next) {
             // looks at.
             super::vcpu_stopped(vcpu);
             vcpu.transition(RunState::Running, RunState::Down);
-            // A STARTUP that arrived while it was going down.
+            // A STARTUP, or VCPUOP_up, that arrived while it was going down.
             crate::smp_guest::start_if_down(vcpu);
+            if vcpu.revive_if_asked() {
+                vcpu.runstate.change(Runstate::Runnable);
+                super::make_runnable(vcpu);
+            }
             if dom.vcpus().iter().all(|v| v.state() == RunState::Down) {
                 crate::println!("rxen: d{}: all vCPUs halted with interrupts off", dom.id);
                 dom.shutdown(rxen_xen_abi::sched::ShutdownReason::Poweroff);

@@ -23,8 +23,9 @@
 //!     RXEN-SHARE share=<f> steal=<f> work=<n> window=<i>
 //!         (CPU-bound over [EPOCH, EPOCH+S], then over the same length
 //!         again every S+G seconds, N windows in all)
-//! guest-probe watch [--seconds S]
-//!     RXEN-WATCH n=<i> wall=<s> up=<s> memtotal_kib=<k> cpus=<n>   (every second)
+//! guest-probe watch [--seconds S] [--mib M]
+//!     RXEN-WATCH n=<i> wall=<s> up=<s> memtotal_kib=<k> cpus=<n> mismatches=<m>
+//!         (every second; with M, an M MiB region checked and rewritten)
 //! guest-probe parallel [--seconds S]
 //!     RXEN-PARALLEL cpu=<s> wall=<s>            (two spinning threads)
 //! ```
@@ -280,8 +281,9 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }),
-        Some("watch") => options(rest, &["seconds"]).map(|o| {
-            watch::watch(o[0].unwrap_or(30), std::time::Duration::from_secs(1));
+        Some("watch") => options(rest, &["seconds", "mib"]).map(|o| {
+            let mib = o[1].unwrap_or(0) as usize;
+            watch::watch(o[0].unwrap_or(30), std::time::Duration::from_secs(1), mib);
             ExitCode::SUCCESS
         }),
         Some("parallel") => options(rest, &["seconds"]).map(|o| {

@@ -10,18 +10,24 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// One line every `period` for `seconds`:
-/// `RXEN-WATCH n=<i> wall=<unix s.ms> up=<s.ms> memtotal_kib=<k> cpus=<n>`.
-pub fn watch(seconds: u64, period: Duration) {
+/// `RXEN-WATCH n=<i> wall=<unix s.ms> up=<s.ms> memtotal_kib=<k> cpus=<n> mismatches=<m>`.
+/// With `mib`, a region of that size is checked word by word against its
+/// pattern at every tick and rewritten with the next one: `mismatches`
+/// counts the words found changed so far (a save, restore or migration
+/// that loses or corrupts a page shows there).
+pub fn watch(seconds: u64, period: Duration, mib: usize) {
     let start = Instant::now();
     let end = start + Duration::from_secs(seconds);
     let mut n = 0u64;
+    let mut region = Region::new(mib);
     while Instant::now() < end {
         online_new_cpus();
+        let mismatches = region.check_and_advance();
         let wall = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
         println!(
-            "RXEN-WATCH n={n} wall={wall:.3} up={:.3} memtotal_kib={} cpus={}",
+            "RXEN-WATCH n={n} wall={wall:.3} up={:.3} memtotal_kib={} cpus={} mismatches={mismatches}",
             start.elapsed().as_secs_f64(),
             mem_total_kib().unwrap_or(0),
             online_cpus().unwrap_or(0)
@@ -31,6 +37,40 @@ pub fn watch(seconds: u64, period: Duration) {
         // rather than as a drift.
         let next = start + period * u32::try_from(n).unwrap_or(u32::MAX);
         thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+}
+
+/// Memory the guest keeps a known pattern in (see `checksum::pattern`).
+struct Region {
+    words: Vec<u64>,
+    round: u64,
+    mismatches: u64,
+}
+
+const SEED: u64 = 0x5A5E_0F4E_570E_1100;
+
+impl Region {
+    fn new(mib: usize) -> Self {
+        let words = (0..(mib << 20) / 8)
+            .map(|i| crate::checksum::pattern(SEED, 0, i))
+            .collect();
+        Self {
+            words,
+            round: 0,
+            mismatches: 0,
+        }
+    }
+
+    /// Checks every word against this round's pattern and writes the next
+    /// round's; the mismatches found so far.
+    fn check_and_advance(&mut self) -> u64 {
+        let round = self.round;
+        for (i, w) in self.words.iter_mut().enumerate() {
+            self.mismatches += u64::from(*w != crate::checksum::pattern(SEED, round, i));
+            *w = crate::checksum::pattern(SEED, round + 1, i);
+        }
+        self.round += 1;
+        self.mismatches
     }
 }
 
@@ -101,5 +141,15 @@ mod tests {
         let meminfo = "MemTotal:         234567 kB\nMemFree:  1000 kB\n";
         assert_eq!(parse_mem_total(meminfo), Some(234_567));
         assert_eq!(parse_mem_total("MemFree: 1 kB\n"), None);
+    }
+
+    #[test]
+    fn an_untouched_region_has_no_mismatches_and_a_changed_word_shows() {
+        let mut r = Region::new(1);
+        assert_eq!(r.check_and_advance(), 0);
+        assert_eq!(r.check_and_advance(), 0);
+        r.words[7] ^= 1;
+        assert_eq!(r.check_and_advance(), 1);
+        assert_eq!(r.check_and_advance(), 1);
     }
 }

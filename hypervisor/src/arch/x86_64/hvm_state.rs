@@ -4,6 +4,7 @@
 //! vCPU 0 at its PVH entry; later, a restored guest).
 
 use rxen_hvm_context::records::{HwCpu, XEN_X86_FPU_INITIALISED};
+use rxen_xen_abi::vcpu::UserRegs;
 
 use super::svm::vmcb;
 use super::vcpu::ArchVcpu;
@@ -27,6 +28,26 @@ const SEGMENTS: [usize; 8] = [
     vmcb::TR,
     vmcb::LDTR,
 ];
+
+/// Bytes of a standard-format XSAVE image of the components in `xcr0`:
+/// the legacy region and header, then up to the end of the last one
+/// (CPUID leaf 0xD gives each component's offset and size).
+pub fn xsave_size(xcr0: u64) -> usize {
+    let mut end = 512 + 64;
+    for i in 2..63 {
+        if xcr0 & (1 << i) != 0 {
+            let c = core::arch::x86_64::__cpuid_count(0xD, i);
+            end = end.max((c.ebx + c.eax) as usize);
+        }
+    }
+    end
+}
+
+/// The XCR0 bits this machine supports (CPUID.(0xD,0).EDX:EAX).
+fn host_xcr0_mask() -> u64 {
+    let c = core::arch::x86_64::__cpuid_count(0xD, 0);
+    (u64::from(c.edx) << 32) | u64::from(c.eax)
+}
 
 impl ArchVcpu {
     /// The CPU record of this vCPU (its FPU state must be saved, i.e. the
@@ -182,6 +203,81 @@ impl ArchVcpu {
         v.write64(vmcb::EVENT_INJ, 0);
         v.write64(vmcb::INTERRUPT_SHADOW, 0);
         self.request_tlb_flush();
+    }
+
+    /// XCR0 and the standard-format XSAVE image of the components it
+    /// enables (the CPU_XSAVE record's content; the vCPU is not running).
+    pub fn xsave_state(&self) -> (u64, &[u8]) {
+        let len = xsave_size(self.xcr0()).min(self.fpu_area().len());
+        (self.xcr0(), &self.fpu_area()[..len])
+    }
+
+    /// Loads a CPU_XSAVE record's XCR0 and image: XCR0 must name x87 and
+    /// only components this machine has, and the image fit the area.
+    pub fn set_xsave_state(&mut self, xcr0: u64, image: &[u8]) -> Result<(), ()> {
+        let host = host_xcr0_mask();
+        let area_len = self.fpu_area().len();
+        if xcr0 & 1 == 0 || xcr0 & !host != 0 || image.len() > area_len {
+            return Err(());
+        }
+        let area = self.fpu_area_mut();
+        area.fill(0);
+        area[..image.len()].copy_from_slice(image);
+        self.set_xcr0(xcr0);
+        Ok(())
+    }
+
+    /// The general registers as `vcpu_guest_context` carries them, and
+    /// CR0, CR2, CR3, CR4 at ctrlreg 0, 2, 3, 4.
+    pub fn user_regs(&self) -> (UserRegs, [u64; 5]) {
+        let v = self.vmcb();
+        let r = self.regs();
+        let gprs = [
+            r.r15,
+            r.r14,
+            r.r13,
+            r.r12,
+            r.rbp,
+            r.rbx,
+            r.r11,
+            r.r10,
+            r.r9,
+            r.r8,
+            v.read64(vmcb::RAX),
+            r.rcx,
+            r.rdx,
+            r.rsi,
+            r.rdi,
+        ];
+        let regs = UserRegs {
+            gprs,
+            rip: v.read64(vmcb::RIP),
+            rflags: v.read64(vmcb::RFLAGS),
+            rsp: v.read64(vmcb::RSP),
+        };
+        let cr = [
+            v.read64(vmcb::CR0),
+            0,
+            v.read64(vmcb::CR2),
+            v.read64(vmcb::CR3),
+            v.read64(vmcb::CR4),
+        ];
+        (regs, cr)
+    }
+
+    /// Loads the general registers of a `vcpu_guest_context` (what Xen
+    /// applies to an HVM vCPU: segments and control registers are not).
+    pub fn set_user_regs(&mut self, u: &UserRegs) {
+        let g = u.gprs;
+        let r = self.regs_mut();
+        (r.r15, r.r14, r.r13, r.r12, r.rbp, r.rbx) = (g[0], g[1], g[2], g[3], g[4], g[5]);
+        (r.r11, r.r10, r.r9, r.r8) = (g[6], g[7], g[8], g[9]);
+        (r.rcx, r.rdx, r.rsi, r.rdi) = (g[11], g[12], g[13], g[14]);
+        let v = self.vmcb_mut();
+        v.write64(vmcb::RAX, g[UserRegs::RAX]);
+        v.write64(vmcb::RIP, u.rip);
+        v.write64(vmcb::RFLAGS, u.rflags | RFLAGS_FIXED);
+        v.write64(vmcb::RSP, u.rsp);
     }
 
     /// Replaces the legacy (x87/SSE) part of the XSAVE area.

@@ -570,6 +570,16 @@ impl ArchVcpu {
         self.fpu_loaded = false;
     }
 
+    /// The guest's XCR0 as last saved (the vCPU is not running).
+    pub(super) fn xcr0(&self) -> u64 {
+        self.xcr0
+    }
+
+    pub(super) fn set_xcr0(&mut self, xcr0: u64) {
+        self.xcr0 = xcr0;
+        self.fpu_loaded = false;
+    }
+
     pub(super) fn vmcb(&self) -> &Vmcb {
         &self.vmcb
     }

@@ -1,8 +1,9 @@
 //! domctl: the toolstack's control of domains (XEN_DOMCTL_*, interface
 //! version 0x15), the control domain's alone. Grouped as Xen groups its
 //! sub-ops: the domain itself (`domain`), its vCPUs (`vcpu`), its
-//! scheduling (`sched`), and the x86 HVM state the toolstack builds a
-//! guest with (`hvm`).
+//! scheduling (`sched`), the x86 HVM state the toolstack builds a
+//! guest with (`hvm`), and what saving and restoring it takes besides
+//! (`save`).
 //!
 //! Order of checks, as Xen's: the argument is copied in (-EFAULT), the
 //! interface version checked (-EACCES), the target domain looked up
@@ -11,6 +12,7 @@
 
 mod domain;
 mod hvm;
+mod save;
 mod sched;
 mod vcpu;
 
@@ -101,6 +103,8 @@ fn dispatch(op: &mut Op, target: Option<Arc<Domain>>) -> Result<(), Errno> {
         XEN_DOMCTL_SETDOMAINHANDLE => domain::set_handle(op, &d),
         XEN_DOMCTL_SETTIMEOFFSET => domain::set_time_offset(op, &d),
         XEN_DOMCTL_GETVCPUINFO => vcpu::info(op, &d),
+        XEN_DOMCTL_GETVCPUCONTEXT => vcpu::get_context(op, &d),
+        XEN_DOMCTL_SETVCPUCONTEXT => vcpu::set_context(op, &d),
         XEN_DOMCTL_SETVCPUAFFINITY => vcpu::set_affinity(op, &d),
         XEN_DOMCTL_GETVCPUAFFINITY => vcpu::get_affinity(op, &d),
         XEN_DOMCTL_SETNODEAFFINITY => vcpu::set_node_affinity(op, &d),
@@ -113,6 +117,9 @@ fn dispatch(op: &mut Op, target: Option<Arc<Domain>>) -> Result<(), Errno> {
         XEN_DOMCTL_GETTSCINFO => hvm::get_tsc_info(op, &d),
         XEN_DOMCTL_SET_CPU_POLICY => hvm::set_cpu_policy(op, &d),
         XEN_DOMCTL_GET_CPU_POLICY => hvm::get_cpu_policy(op, &d),
+        XEN_DOMCTL_GETPAGEFRAMEINFO3 => save::page_frame_info(op, &d),
+        XEN_DOMCTL_SHADOW_OP => save::shadow_op(op, &d),
+        XEN_DOMCTL_RESUMEDOMAIN => save::resume(op, &d),
         XEN_DOMCTL_SET_PAGING_MEMPOOL_SIZE => hvm::set_paging_pool(op, &d),
         XEN_DOMCTL_GET_PAGING_MEMPOOL_SIZE => hvm::get_paging_pool(op, &d),
         // PV-only sub-ops and passthrough: what Xen answers for a PVH domain

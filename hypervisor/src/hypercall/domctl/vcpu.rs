@@ -1,5 +1,7 @@
-//! The vCPU sub-ops: what each vCPU is doing (`xl vcpu-list`, xentop) and
-//! where it may run (`xl vcpu-pin`), plus NUMA node affinity (one node).
+//! The vCPU sub-ops: what each vCPU is doing (`xl vcpu-list`, xentop),
+//! where it may run (`xl vcpu-pin`), plus NUMA node affinity (one node),
+//! and its registers as a `vcpu_guest_context` (a cancelled suspend's
+//! result is set there).
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -7,6 +9,7 @@ use alloc::vec::Vec;
 use rxen_credit_sched::CpuMask;
 use rxen_xen_abi::domctl::*;
 use rxen_xen_abi::errno::{self, Errno};
+use rxen_xen_abi::vcpu::{UserRegs, VCPU_GUEST_CONTEXT_SIZE};
 
 use super::Op;
 use crate::domain::vcpu::{RunState, Vcpu};
@@ -116,4 +119,52 @@ pub fn set_node_affinity(op: &mut Op, _d: &Arc<Domain>) -> Result<(), Errno> {
 pub fn get_node_affinity(op: &mut Op, _d: &Arc<Domain>) -> Result<(), Errno> {
     let req: DomctlNodeAffinity = op.payload();
     write_mask(op, &req.nodemap, CpuMask::first_n(1))
+}
+
+/// XEN_DOMCTL_getvcpucontext of an HVM vCPU: its general and control
+/// registers and whether it is up (the domain paused or shut down).
+pub fn get_context(op: &mut Op, d: &Arc<Domain>) -> Result<(), Errno> {
+    let req: DomctlVcpuContext = op.payload();
+    let v = stopped_vcpu(op, d, req.vcpu)?;
+    let (regs, cr) = v.inner.try_lock().ok_or(errno::EAGAIN)?.arch.user_regs();
+    if req.ctxt != 0 {
+        op.call
+            .write_bytes(req.ctxt, &regs.context(v.is_up(), cr))?;
+    }
+    Ok(())
+}
+
+/// XEN_DOMCTL_setvcpucontext of an HVM vCPU: its general registers, as
+/// Xen applies them (segments and control registers come with the HVM
+/// context records instead).
+pub fn set_context(op: &mut Op, d: &Arc<Domain>) -> Result<(), Errno> {
+    let req: DomctlVcpuContext = op.payload();
+    let v = stopped_vcpu(op, d, req.vcpu)?;
+    if req.ctxt == 0 {
+        return Err(errno::EINVAL);
+    }
+    let bytes: Vec<u8> = op.call.read_array(req.ctxt, VCPU_GUEST_CONTEXT_SIZE)?;
+    let ctx: &[u8; VCPU_GUEST_CONTEXT_SIZE] =
+        bytes.as_slice().try_into().map_err(|_| errno::EFAULT)?;
+    let regs = UserRegs::read(ctx);
+    v.inner
+        .try_lock()
+        .ok_or(errno::EAGAIN)?
+        .arch
+        .set_user_regs(&regs);
+    Ok(())
+}
+
+/// A vCPU of another domain that is off its CPU for good or for now
+/// (paused or shut down): its registers may be read and written.
+fn stopped_vcpu(op: &Op, d: &Arc<Domain>, id: u32) -> Result<Arc<Vcpu>, Errno> {
+    if d.id == op.call.dom.id {
+        return Err(errno::EINVAL);
+    }
+    let v = vcpu_of(d, id)?;
+    let stopped = d.is_paused() || !d.is_running();
+    if !stopped || v.on_cpu() {
+        return Err(errno::EBUSY);
+    }
+    Ok(v)
 }

@@ -45,6 +45,8 @@ pub fn call(call: &mut Call) -> Outcome {
         XENMEM_SET_MEMORY_MAP => set_memory_map(call, arg),
         XENMEM_MACHINE_MEMORY_MAP => crate::policy::privileged(call.dom).and(Err(errno::ENOSYS)),
         // No page sharing: the toolstack reads -ENOSYS as 0 pages.
+        // No virtual NUMA: Xen's answer, which `xl save` requires.
+        XENMEM_GET_VNUMAINFO => Err(errno::EOPNOTSUPP),
         XENMEM_GET_SHARING_FREED_PAGES | XENMEM_GET_SHARING_SHARED_PAGES => Err(errno::ENOSYS),
         _ => Err(errno::ENOSYS),
     };

@@ -1,0 +1,101 @@
+
+# ---- Save and restore (appended to scenarios.sh) ----
+#
+# The guests run guest-probe watch with a region of memory it checks and
+# rewrites every second (mismatches= on its lines). Lines for the tests:
+#   RXEN-XL-SAVE vcpus=<n> before=<count> saved=<rc> restored=<rc> after=<count> cpus=<online after> mismatches=<m> wall_before=<s> wall_after=<s> domid_before=<id> domid_after=<id>
+#   RXEN-XL-SAVE-FREE vcpus=<n> free_before=<MiB> free_after=<MiB>  (xl info, before the guest and after its restored self is gone)
+#   RXEN-XL-CHECKPOINT before=<count> saved=<rc> after=<count> state=<xl state> mismatches=<m> domid_before=<id> domid_after=<id>
+
+# Save images live on dom0's root file system (in its RAM: /run is too
+# small), so the guests saved are small.
+SAVES=/var/lib/xen/save
+SAVE_MEMORY=128
+SAVE_REGION_MIB=16
+
+# wall_offset NAME: the guest's wall clock (its latest line's wall=) minus
+# dom0's, in whole seconds (the line is at most a second old).
+wall_offset() {
+    awk -v g="$(watch_field "$1" wall)" -v d="$(date +%s)" 'BEGIN { printf "%d", g - d }'
+}
+
+# free_back MIB: whether xl info's free_memory is back to MIB.
+free_back() {
+    [ "$(xl_info_field free_memory)" -ge "$1" ]
+}
+
+# save_domu NAME VCPUS: creates NAME counting with its region, once it
+# has counted a little.
+save_domu() {
+    local DOMU_MEMORY=$SAVE_MEMORY DOMU_VCPUS=$2
+    mkdir -p "$SAVES"
+    start_domu "$1" "watch=300,$SAVE_REGION_MIB" || return 1
+    [ "$(wait_marker "$1")" = yes ] || return 1
+    wait_watch "$1" cpus "$2" 30 > /dev/null
+    sleep 3
+}
+
+# save[=VCPUS]: a domU (one vCPU, then two; or VCPUS) is saved to a file (xl save suspends
+# it, copies its memory and state and destroys it) and restored from it:
+# it counts on from where it was under a new domain id, with its region
+# intact, its CPUs and its wall clock right, its console working.
+scenario_save() {
+    local vcpus rc=0
+    for vcpus in ${1:-1 2}; do
+        save_restore "domu-save$vcpus" "$vcpus" || rc=1
+    done
+    return $rc
+}
+
+save_restore() {
+    local name="$1" vcpus="$2" before after ob oa saved restored d0 d1 f0 f1 rc=0
+    f0=$(xl_info_field free_memory)
+    save_domu "$name" "$vcpus" || return 1
+    d0=$(xlr domid "$name" 2> /dev/null)
+    ob=$(wall_offset "$name")
+    before=$(watch_field "$name" n)
+    show "xl-save $name" xlr save "$name" "$SAVES/$name.img"
+    saved=$?
+    wait_gone "$name" > /dev/null
+    show "xl-restore $name" xlr restore "$SAVES/$name.img"
+    restored=$?
+    if [ "$restored" = 0 ]; then
+        { attach_console "$name"; } &
+        sleep 6
+    fi
+    after=$(watch_field "$name" n)
+    oa=$(wall_offset "$name")
+    d1=$(xlr domid "$name" 2> /dev/null)
+    echo "RXEN-XL-SAVE vcpus=$vcpus before=$before saved=$saved restored=$restored after=$after cpus=$(watch_field "$name" cpus) mismatches=$(watch_field "$name" mismatches) wall_before=$ob wall_after=$oa domid_before=$d0 domid_after=$d1"
+    show "xl-destroy $name" xlr destroy "$name"
+    wait_gone "$name" > /dev/null
+    wait
+    rm -f "$SAVES/$name.img"
+    poll 10 free_back "$f0" > /dev/null
+    f1=$(xl_info_field free_memory)
+    echo "RXEN-XL-SAVE-FREE vcpus=$vcpus free_before=$f0 free_after=$f1"
+    [ "$saved" = 0 ] && [ "$restored" = 0 ] || rc=1
+    return $rc
+}
+
+# checkpoint: xl save -c writes the image and leaves the guest running
+# where it was, in the same domain.
+scenario_checkpoint() {
+    local name=domu-checkpoint before after saved d0 d1 state rc=0
+    save_domu "$name" 1 || return 1
+    d0=$(xlr domid "$name" 2> /dev/null)
+    before=$(watch_field "$name" n)
+    show "xl-save-c $name" xlr save -c "$name" "$SAVES/$name.img"
+    saved=$?
+    sleep 5
+    after=$(watch_field "$name" n)
+    state=$(xl_state "$name")
+    d1=$(xlr domid "$name" 2> /dev/null)
+    echo "RXEN-XL-CHECKPOINT before=$before saved=$saved after=$after state=$state mismatches=$(watch_field "$name" mismatches) domid_before=$d0 domid_after=$d1 image=$(stat -c %s "$SAVES/$name.img" 2> /dev/null)"
+    show "xl-destroy $name" xlr destroy "$name"
+    wait_gone "$name" > /dev/null
+    wait
+    rm -f "$SAVES/$name.img"
+    [ "$saved" = 0 ] || rc=1
+    return $rc
+}

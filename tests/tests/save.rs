@@ -1,0 +1,125 @@
+//! Save and restore with Debian's `xl save` / `xl restore` (libxl and
+//! libxenguest's migration stream v2 in dom0, rxen's suspend, page-frame
+//! types, HVM context and resume underneath). The guests count once a
+//! second and check a memory region they rewrite every second; the
+//! scenarios are in harness/src/dom0/migrate.sh, one dom0 boot runs them.
+//!
+//! Run with `cargo test -p rxen-integration --test save -- --nocapture`.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::dom0_group::*;
+use rxen_harness::RunResult;
+
+fn save_run() -> &'static RunResult {
+    static RUN: OnceLock<RunResult> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let scenarios = ["save", "checkpoint"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        group_run("save", scenarios)
+    })
+}
+
+fn number(r: &RunResult, l: &[(String, String)], key: &str) -> i64 {
+    let v = field(r, l, key);
+    v.parse()
+        .unwrap_or_else(|_| r.fail(&format!("{key}={v:?} is not a number in {l:?}")))
+}
+
+/// The save line of the guest with `vcpus` vCPUs.
+fn save_line(r: &RunResult, marker: &str, vcpus: &str) -> Vec<(String, String)> {
+    let lines = fields(r, marker);
+    match lines
+        .into_iter()
+        .find(|l| l.iter().any(|(k, v)| k == "vcpus" && v == vcpus))
+    {
+        Some(l) => l,
+        None => r.fail(&format!("no {marker} line for {vcpus} vCPU(s)")),
+    }
+}
+
+#[track_caller]
+fn check_save_and_restore(vcpus: &str) {
+    let r = save_run();
+    assert_scenario_passed(r, "save");
+    let l = save_line(r, "RXEN-XL-SAVE", vcpus);
+    eprintln!("save and restore, {vcpus} vCPU(s): {l:?}");
+    assert_eq!(field(r, &l, "saved"), "0", "xl save: {l:?}");
+    assert_eq!(field(r, &l, "restored"), "0", "xl restore: {l:?}");
+    // It counted on from where it was: the restored guest's counter is
+    // past the saved one's (a guest booted afresh would start at 0).
+    let (before, after) = (number(r, &l, "before"), number(r, &l, "after"));
+    assert!(
+        after > before,
+        "the count went from {before} to {after}: {l:?}"
+    );
+    assert_eq!(field(r, &l, "mismatches"), "0", "its memory changed: {l:?}");
+    assert_eq!(field(r, &l, "cpus"), vcpus, "its CPUs after restore: {l:?}");
+    assert_ne!(
+        field(r, &l, "domid_before"),
+        field(r, &l, "domid_after"),
+        "restored into a new domain: {l:?}"
+    );
+    // Its wall clock against dom0's, in whole seconds, is as it was (the
+    // latest line is at most a second old: a guest stuck after restore
+    // shows here too).
+    let (ob, oa) = (number(r, &l, "wall_before"), number(r, &l, "wall_after"));
+    assert!(
+        (oa - ob).abs() <= 2,
+        "wall clock offset {ob} s before, {oa} s after: {l:?}"
+    );
+    // Nothing stays allocated once the restored guest is gone.
+    let free = save_line(r, "RXEN-XL-SAVE-FREE", vcpus);
+    assert_eq!(
+        field(r, &free, "free_before"),
+        field(r, &free, "free_after"),
+        "xl info's free_memory: {free:?}"
+    );
+}
+
+#[test]
+fn xl_save_and_restore_continue_a_one_vcpu_guest_with_its_memory_and_clock() {
+    check_save_and_restore("1");
+}
+
+#[test]
+fn xl_save_and_restore_continue_a_two_vcpu_guest_with_its_memory_and_clock() {
+    check_save_and_restore("2");
+}
+
+#[test]
+fn xl_save_c_leaves_the_guest_running_where_it_was() {
+    let r = save_run();
+    assert_scenario_passed(r, "checkpoint");
+    let l = only_line(r, "RXEN-XL-CHECKPOINT");
+    eprintln!("xl save -c: {l:?}");
+    assert_eq!(field(r, &l, "saved"), "0", "{l:?}");
+    assert_eq!(
+        field(r, &l, "domid_before"),
+        field(r, &l, "domid_after"),
+        "{l:?}"
+    );
+    let (before, after) = (number(r, &l, "before"), number(r, &l, "after"));
+    assert!(
+        after > before + 2,
+        "the count went from {before} to {after}: {l:?}"
+    );
+    assert_eq!(field(r, &l, "mismatches"), "0", "its memory changed: {l:?}");
+    assert!(
+        matches!(field(r, &l, "state"), "r" | "b"),
+        "xl list after the checkpoint: {l:?}"
+    );
+    assert!(
+        number(r, &l, "image") > 64 << 20,
+        "the image is too small: {l:?}"
+    );
+}
+
+#[test]
+fn the_hypervisor_log_stays_clean_with_saves() {
+    check_clean_log(save_run());
+}
