@@ -1,8 +1,9 @@
-//! Save and restore with Debian's `xl save` / `xl restore` (libxl and
-//! libxenguest's migration stream v2 in dom0, rxen's suspend, page-frame
-//! types, HVM context and resume underneath). The guests count once a
-//! second and check a memory region they rewrite every second; the
-//! scenarios are in harness/src/dom0/migrate.sh, one dom0 boot runs them.
+//! Save, restore and live migration with Debian's `xl save`, `xl restore`
+//! and `xl migrate` (libxl and libxenguest's migration stream v2 in dom0;
+//! rxen's suspend, page-frame types, HVM context, resume and log-dirty
+//! underneath). The guests count once a second and check a memory region
+//! they rewrite every second; the scenarios are in
+//! harness/src/dom0/migrate.sh, one dom0 boot runs them.
 //!
 //! Run with `cargo test -p rxen-integration --test save -- --nocapture`.
 
@@ -16,7 +17,7 @@ use rxen_harness::RunResult;
 fn save_run() -> &'static RunResult {
     static RUN: OnceLock<RunResult> = OnceLock::new();
     RUN.get_or_init(|| {
-        let scenarios = ["save", "checkpoint"]
+        let scenarios = ["save", "checkpoint", "migrate", "migratefail"]
             .iter()
             .map(|s| s.to_string())
             .collect();
@@ -116,6 +117,67 @@ fn xl_save_c_leaves_the_guest_running_where_it_was() {
     assert!(
         number(r, &l, "image") > 64 << 20,
         "the image is too small: {l:?}"
+    );
+}
+
+#[test]
+fn xl_migrate_to_this_machine_moves_a_guest_writing_its_memory_intact() {
+    let r = save_run();
+    assert_scenario_passed(r, "migrate");
+    let l = only_line(r, "RXEN-XL-MIGRATE");
+    eprintln!(
+        "xl migrate: downtime {} ms as the guest saw it (a 128 MiB guest rewriting 16 MiB every second): {l:?}",
+        field(r, &l, "downtime_ms")
+    );
+    assert_eq!(field(r, &l, "migrated"), "0", "{l:?}");
+    let (before, after) = (number(r, &l, "before"), number(r, &l, "after"));
+    assert!(
+        after > before,
+        "the count went from {before} to {after}: {l:?}"
+    );
+    // Every page it rewrote during the pre-copy arrived as last written.
+    assert_eq!(field(r, &l, "mismatches"), "0", "its memory changed: {l:?}");
+    assert_ne!(
+        field(r, &l, "domid_before"),
+        field(r, &l, "domid_after"),
+        "{l:?}"
+    );
+    // One domain of that name: no `--incoming` or `--migratedaway` left.
+    assert_eq!(field(r, &l, "domains"), "1", "{l:?}");
+    assert!(number(r, &l, "wall").abs() <= 2, "its wall clock: {l:?}");
+    assert!(
+        number(r, &l, "downtime_ms") > 0,
+        "no downtime measured: {l:?}"
+    );
+}
+
+#[test]
+fn a_migration_whose_receiver_dies_leaves_the_guest_running_unharmed() {
+    let r = save_run();
+    assert_scenario_passed(r, "migratefail");
+    let l = only_line(r, "RXEN-XL-MIGRATE-FAIL");
+    eprintln!("xl migrate to a receiver that dies: {l:?}");
+    assert_ne!(field(r, &l, "migrated"), "0", "xl migrate must fail: {l:?}");
+    let (before, after) = (number(r, &l, "before"), number(r, &l, "after"));
+    assert!(
+        after > before + 2,
+        "the count went from {before} to {after}: {l:?}"
+    );
+    assert_eq!(field(r, &l, "mismatches"), "0", "its memory changed: {l:?}");
+    assert_eq!(
+        field(r, &l, "domid_before"),
+        field(r, &l, "domid_after"),
+        "{l:?}"
+    );
+    assert_eq!(field(r, &l, "domains"), "1", "{l:?}");
+    assert!(
+        matches!(field(r, &l, "state"), "r" | "b"),
+        "xl list after the failed migration: {l:?}"
+    );
+    assert_eq!(
+        field(r, &l, "free_before"),
+        field(r, &l, "free_after"),
+        "{l:?}"
     );
 }
 

@@ -131,6 +131,11 @@ impl ActiveTable {
         Self::default()
     }
 
+    /// The frame `gref` is pinned on, if it is.
+    pub fn pinned_gfn(&self, gref: GrantRef) -> Option<u64> {
+        self.pins.get(&gref).map(|a| a.gfn)
+    }
+
     /// Whether `mapper` may pin `gref` (`readonly` or not) and what must
     /// happen to the entry first.
     pub fn plan_pin(

@@ -1,11 +1,13 @@
 
-# ---- Save and restore (appended to scenarios.sh) ----
+# ---- Save, restore and migration (appended to scenarios.sh) ----
 #
 # The guests run guest-probe watch with a region of memory it checks and
 # rewrites every second (mismatches= on its lines). Lines for the tests:
 #   RXEN-XL-SAVE vcpus=<n> before=<count> saved=<rc> restored=<rc> after=<count> cpus=<online after> mismatches=<m> wall_before=<s> wall_after=<s> domid_before=<id> domid_after=<id>
 #   RXEN-XL-SAVE-FREE vcpus=<n> free_before=<MiB> free_after=<MiB>  (xl info, before the guest and after its restored self is gone)
 #   RXEN-XL-CHECKPOINT before=<count> saved=<rc> after=<count> state=<xl state> mismatches=<m> domid_before=<id> domid_after=<id>
+#   RXEN-XL-MIGRATE-FAIL migrated=<rc> before=<count> after=<count> state=<xl state> mismatches=<m> domid_before=<id> domid_after=<id> domains=<rows> free_before=<MiB> free_after=<MiB>
+#   RXEN-XL-MIGRATE migrated=<rc> before=<count> after=<count> mismatches=<m> downtime_ms=<ms> wall=<s> domid_before=<id> domid_after=<id> domains=<rows named so>
 
 # Save images live on dom0's root file system (in its RAM: /run is too
 # small), so the guests saved are small.
@@ -99,3 +101,64 @@ scenario_checkpoint() {
     [ "$saved" = 0 ] || rc=1
     return $rc
 }
+
+# max_gap NAME FROM: the longest gap (ms) NAME's lines from line FROM on
+# report (the guest's own measure of the time it did not run).
+max_gap() {
+    grep '^RXEN-WATCH' "$WORK/$1.console" 2> /dev/null | tail -n +"$2" |
+        sed -n 's/.* gap_ms=\([0-9]*\).*/\1/p' | sort -n | tail -n 1
+}
+
+# migrate: xl migrate to this same machine while the guest rewrites its
+# region every second: the receiving xl runs here (-s "" makes xl run the
+# "host" as the command, no ssh); the guest continues in the new domain
+# with its count and region intact; its own timestamps give the downtime.
+scenario_migrate() {
+    local name=domu-migrate before after from d0 d1 migrated rc=0
+    save_domu "$name" 1 || return 1
+    d0=$(xlr domid "$name" 2> /dev/null)
+    before=$(watch_field "$name" n)
+    from=$(watch_lines "$name")
+    show "xl-migrate $name" xlr migrate -s "" "$name" "xl migrate-receive"
+    migrated=$?
+    if [ "$migrated" = 0 ]; then
+        { attach_console "$name"; } &
+        sleep 6
+    fi
+    after=$(watch_field "$name" n)
+    d1=$(xlr domid "$name" 2> /dev/null)
+    echo "RXEN-XL-MIGRATE migrated=$migrated before=$before after=$after mismatches=$(watch_field "$name" mismatches) downtime_ms=$(max_gap "$name" "$from") wall=$(wall_offset "$name") domid_before=$d0 domid_after=$d1 domains=$(xlr list 2> /dev/null | grep -c "$name")"
+    show "xl-destroy $name" xlr destroy "$name"
+    wait_gone "$name" > /dev/null
+    wait
+    [ "$migrated" = 0 ] || rc=1
+    return $rc
+}
+
+# The receiving end of a migration that dies half-way: it greets the sender
+# as xl migrate-receive does, takes some 40 MiB of the stream, and exits.
+DYING_RECEIVER="sh -c 'echo \"xl migration receiver ready, send binary domain data.\"; head -c 40000000 > /dev/null; exit 1'"
+
+# migratefail: a live migration whose receiver dies half-way fails with an
+# error; the guest carries on in its own domain, untouched, and free
+# memory is as before.
+scenario_migratefail() {
+    local name=domu-migratefail before after d0 d1 f0 f1 migrated rc=0
+    save_domu "$name" 1 || return 1
+    f0=$(xl_info_field free_memory)
+    d0=$(xlr domid "$name" 2> /dev/null)
+    before=$(watch_field "$name" n)
+    show "xl-migrate $name" xlr migrate -s "" "$name" "$DYING_RECEIVER"
+    migrated=$?
+    sleep 5
+    after=$(watch_field "$name" n)
+    d1=$(xlr domid "$name" 2> /dev/null)
+    f1=$(xl_info_field free_memory)
+    echo "RXEN-XL-MIGRATE-FAIL migrated=$migrated before=$before after=$after state=$(xl_state "$name") mismatches=$(watch_field "$name" mismatches) domid_before=$d0 domid_after=$d1 domains=$(xlr list 2> /dev/null | grep -c "$name") free_before=$f0 free_after=$f1"
+    show "xl-destroy $name" xlr destroy "$name"
+    wait_gone "$name" > /dev/null
+    wait
+    [ "$migrated" != 0 ] || rc=1
+    return $rc
+}
+

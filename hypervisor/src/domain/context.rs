@@ -78,6 +78,12 @@ pub fn save(d: &Domain) -> Result<Vec<u8>, Errno> {
 pub fn load(d: &Domain, blob: &[u8]) -> Result<(), Errno> {
     let reader = Reader::new(blob).map_err(|e| e.errno())?;
     check::check_header(&reader.header()).map_err(|e| e.errno())?;
+    // A domain started (or restored) from vCPU state before it first runs:
+    // see `mask_all_ports`. (A debugger's load into a running domain must
+    // leave its ports as they are.)
+    if d.vcpus().iter().all(|v| v.cpu_time() == 0) {
+        d.mask_all_ports();
+    }
     for record in reader {
         let record = record.map_err(|e| e.errno())?;
         load_record(d, record.typecode, record.instance, record.body)?;

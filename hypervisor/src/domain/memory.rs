@@ -21,6 +21,9 @@
 //! them only after the domain's vCPUs have dropped their translations
 //! (`Domain::flush_tlbs`), so no vCPU can reach a frame after it was freed.
 
+#[path = "memory_log_dirty.rs"]
+mod log_dirty;
+
 use alloc::vec::Vec;
 
 use rxen_pod::{PodBook, Touch};
@@ -115,6 +118,8 @@ pub struct GuestMemory {
     pod: PodBook,
     /// ... and the cache's frames.
     pod_cache: PodCache,
+    /// While log-dirty is on (live migration): the frames written.
+    dirty: Option<rxen_log_dirty::DirtyLog>,
 }
 
 impl GuestMemory {
@@ -131,6 +136,7 @@ impl GuestMemory {
             control: owner == 0,
             pod: PodBook::new(),
             pod_cache: PodCache::default(),
+            dirty: None,
         })
     }
 
@@ -147,6 +153,7 @@ impl GuestMemory {
             control: false,
             pod: PodBook::new(),
             pod_cache: PodCache::default(),
+            dirty: None,
         }
     }
 
@@ -216,10 +223,16 @@ impl GuestMemory {
         self.npt.translate(gpa).map(|(pa, _)| pa)
     }
 
-    /// Machine address behind `gpa`, only if the guest may write there.
+    /// Machine address behind `gpa`, only if the guest may write there
+    /// (RAM log-dirty protects counts: the write about to be made is
+    /// recorded).
     pub fn translate_writable(&self, gpa: u64) -> Option<u64> {
-        match self.npt.translate(gpa) {
-            Some((pa, Access::ReadWrite)) => Some(pa),
+        match self.npt.lookup(gpa)? {
+            leaf if leaf.access == Access::ReadWrite => Some(leaf.hpa),
+            leaf if self.log_dirty_on() && PageKind::from_tag(leaf.tag) == PageKind::Ram => {
+                self.mark_dirty(gpa / PAGE);
+                Some(leaf.hpa)
+            }
             _ => None,
         }
     }
@@ -269,6 +282,8 @@ impl GuestMemory {
             Ok(()) => {
                 self.ram_pages += 1 << order;
                 self.note_gfn((gpa >> 12) + (1 << order) - 1);
+                // New memory under log-dirty: writable, so recorded now.
+                self.mark_dirty_range(gpa, PAGE << order);
                 Ok(())
             }
             Err(e) => {
@@ -510,6 +525,7 @@ impl GuestMemory {
 
     /// Copies `data` into guest-physical memory at `gpa` (page by page).
     pub fn write(&self, mut gpa: u64, mut data: &[u8]) -> Result<(), MemoryError> {
+        self.mark_dirty_range(gpa, data.len() as u64);
         while !data.is_empty() {
             let pa = self.translate(gpa).ok_or(MemoryError::BadAddress)?;
             let n = ((PAGE - gpa % PAGE) as usize).min(data.len());

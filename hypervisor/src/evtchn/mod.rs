@@ -34,6 +34,21 @@ impl Domain {
         self.shared_info_pa + offset as u64
     }
 
+    /// Masks every 2-level port in shared_info. A domain the toolstack
+    /// loads with vCPU state before it first runs (sethvmcontext: a
+    /// restore, or the start of a new guest) gets this: Linux 6.1 masks all ports when it boots but
+    /// not when it resumes in a new domain (it expects the FIFO ABI there),
+    /// so without it a port it bound and keeps disabled, its spinlock
+    /// kicker, would be delivered and hit a BUG() in the restored guest.
+    /// Ports the guest enables it unmasks itself, on boot and on resume.
+    pub fn mask_all_ports(&self) {
+        let words = shared_info::EVTCHN_BITMAP_SIZE / 8;
+        let base = self.shared_bits(shared_info::EVTCHN_MASK);
+        for w in 0..words as u64 {
+            machine::atomic_u64(base + w * 8).store(u64::MAX, Ordering::SeqCst);
+        }
+    }
+
     /// Marks `port` pending and, if it is unmasked, raises an upcall on the
     /// vCPU it is bound to (Xen's 2-level `evtchn_set_pending`). The port
     /// lock is held throughout, so a domain being destroyed (which takes it

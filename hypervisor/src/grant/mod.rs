@@ -144,7 +144,14 @@ pub fn pin(
             u64::from(machine::atomic_u32(entry + 4).load(Ordering::SeqCst))
         }
     };
-    let page = granter.memory.lock().lookup_populating(gfn);
+    let page = {
+        let mut memory = granter.memory.lock();
+        if !readonly {
+            // The mapper may write it from now on (live migration).
+            memory.mark_dirty(gfn);
+        }
+        memory.lookup_populating(gfn)
+    };
     let pa = match page {
         Some(p) if p.kind == PageKind::Ram && crate::mm::pages::get(p.pa, granter.id) => p.pa,
         _ => {

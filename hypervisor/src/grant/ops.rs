@@ -124,6 +124,12 @@ pub fn unmap(
     }
     if let Some(granter) = crate::domain::get(mapping.granter).filter(|d| !d.is_dying()) {
         let mut table = granter.grants.lock();
+        if !mapping.readonly {
+            // What the mapper wrote goes with a migration's next pass.
+            if let Some(gfn) = table.active.pinned_gfn(mapping.gref) {
+                granter.memory.lock().mark_dirty(gfn);
+            }
+        }
         let release = table.active.unpin(mapping.gref, mapping.readonly);
         if let Some(entry) = table.entry_pa(mapping.gref) {
             super::clear_flags(entry, release.mask());
@@ -163,10 +169,18 @@ fn resolve(caller: &Domain, ptr: &GnttabCopyPtr, gref: bool, write: bool) -> Res
     if ptr.domid != DOMID_SELF {
         return Err(GNTST_PERMISSION_DENIED);
     }
-    let page = caller.memory.lock().lookup(ptr.u).ok_or(GNTST_BAD_PAGE)?;
-    if page.kind != PageKind::Ram || (write && !page.writable) {
-        return Err(GNTST_BAD_PAGE);
-    }
+    let page = {
+        let memory = caller.memory.lock();
+        let page = memory.lookup(ptr.u).ok_or(GNTST_BAD_PAGE)?;
+        let writable = page.writable || memory.log_dirty_on();
+        if page.kind != PageKind::Ram || (write && !writable) {
+            return Err(GNTST_BAD_PAGE);
+        }
+        if write {
+            memory.mark_dirty(ptr.u);
+        }
+        page
+    };
     let pa = page.pa & !0xFFF;
     if !crate::mm::pages::get(pa, caller.id) {
         return Err(GNTST_BAD_PAGE);

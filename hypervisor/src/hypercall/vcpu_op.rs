@@ -84,7 +84,9 @@ fn register_vcpu_info(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, E
     let pa = {
         let memory = call.dom.memory.lock();
         let page = memory.lookup(req.mfn).ok_or(errno::EINVAL)?;
-        if page.kind != crate::domain::memory::PageKind::Ram || !page.writable {
+        // (RAM log-dirty protects is the guest's to write all the same.)
+        let writable = page.writable || memory.log_dirty_on();
+        if page.kind != crate::domain::memory::PageKind::Ram || !writable {
             return Err(errno::EINVAL);
         }
         page.pa

@@ -109,6 +109,11 @@ pub fn put(pa: u64) -> Option<DomId> {
     Some(owner)
 }
 
+/// References on the frame at `pa` (its owner's p2m entry is one).
+pub fn references(pa: u64) -> u32 {
+    slot(pa).map_or(0, |s| s.load(Ordering::SeqCst) & 0xFFFF)
+}
+
 /// Frames `owner` holds (its own, wherever they are mapped or referenced).
 pub fn held_by(owner: DomId) -> u32 {
     HELD.get(usize::from(owner))

@@ -24,8 +24,9 @@
 //!         (CPU-bound over [EPOCH, EPOCH+S], then over the same length
 //!         again every S+G seconds, N windows in all)
 //! guest-probe watch [--seconds S] [--mib M]
-//!     RXEN-WATCH n=<i> wall=<s> up=<s> memtotal_kib=<k> cpus=<n> mismatches=<m>
-//!         (every second; with M, an M MiB region checked and rewritten)
+//!     RXEN-WATCH n=<i> wall=<s> up=<s> memtotal_kib=<k> cpus=<n> mismatches=<m> gap_ms=<g>
+//!         (every second; with M, an M MiB region checked and rewritten;
+//!         g: the longest wall-clock gap between 10 ms timestamps)
 //! guest-probe parallel [--seconds S]
 //!     RXEN-PARALLEL cpu=<s> wall=<s>            (two spinning threads)
 //! ```

@@ -6,11 +6,14 @@
 //! makes it present, offline) online.
 
 use std::fs;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// One line every `period` for `seconds`:
-/// `RXEN-WATCH n=<i> wall=<unix s.ms> up=<s.ms> memtotal_kib=<k> cpus=<n> mismatches=<m>`.
+/// `RXEN-WATCH n=<i> wall=<unix s.ms> up=<s.ms> memtotal_kib=<k> cpus=<n> mismatches=<m> gap_ms=<g>`
+/// (`gap_ms`: the longest the guest did not run since the last line).
 /// With `mib`, a region of that size is checked word by word against its
 /// pattern at every tick and rewritten with the next one: `mismatches`
 /// counts the words found changed so far (a save, restore or migration
@@ -20,14 +23,18 @@ pub fn watch(seconds: u64, period: Duration, mib: usize) {
     let end = start + Duration::from_secs(seconds);
     let mut n = 0u64;
     let mut region = Region::new(mib);
+    let gaps = Arc::new(AtomicU64::new(0));
+    let gaps_seen = gaps.clone();
+    thread::spawn(move || timestamps(&gaps_seen));
     while Instant::now() < end {
         online_new_cpus();
         let mismatches = region.check_and_advance();
+        let gap_ms = gaps.swap(0, Ordering::SeqCst) / 1000;
         let wall = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
         println!(
-            "RXEN-WATCH n={n} wall={wall:.3} up={:.3} memtotal_kib={} cpus={} mismatches={mismatches}",
+            "RXEN-WATCH n={n} wall={wall:.3} up={:.3} memtotal_kib={} cpus={} mismatches={mismatches} gap_ms={gap_ms}",
             start.elapsed().as_secs_f64(),
             mem_total_kib().unwrap_or(0),
             online_cpus().unwrap_or(0)
@@ -37,6 +44,25 @@ pub fn watch(seconds: u64, period: Duration, mib: usize) {
         // rather than as a drift.
         let next = start + period * u32::try_from(n).unwrap_or(u32::MAX);
         thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+}
+
+/// Reads the wall clock every 10 ms for good, keeping in `max_gap` the
+/// longest time (µs) between two reads since the watch loop last took it:
+/// the time the guest did not run (a migration's downtime). The wall
+/// clock, because Linux's monotonic clock stops while it is suspended.
+fn timestamps(max_gap: &AtomicU64) {
+    let wall_us = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64)
+    };
+    let mut last = wall_us();
+    loop {
+        thread::sleep(Duration::from_millis(10));
+        let now = wall_us();
+        max_gap.fetch_max(now.saturating_sub(last), Ordering::SeqCst);
+        last = now;
     }
 }
 

@@ -64,6 +64,12 @@ pub fn handle(dom: &Arc<Domain>, vcpu: &Arc<Vcpu>, inner: &mut VcpuInner, exit: 
             Next::Continue
         }
         Exit::NestedPageFault { gpa, write, fetch } => {
+            // A write to RAM that log-dirty protects: recorded, writable
+            // again, the stale read-only translation flushed.
+            if write && dom.memory.lock().log_dirty_fault(gpa >> 12) {
+                inner.arch.request_tlb_flush();
+                return Next::Continue;
+            }
             // A populate-on-demand entry: the page comes now and the guest
             // runs on (no flush: a missing translation is never cached).
             match dom.memory.lock().pod_touch(gpa >> 12) {

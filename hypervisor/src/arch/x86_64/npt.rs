@@ -100,6 +100,56 @@ impl NestedPageTable {
         }
     }
 
+    /// Sets whether the leaf (4 KiB or 2 MiB) mapping `gpa` is writable;
+    /// the leaf as it was. The caller flushes the guest's TLBs.
+    pub fn set_writable(&mut self, gpa: u64, writable: bool) -> Option<Leaf> {
+        if gpa >= GPA_LIMIT || self.root == 0 {
+            return None;
+        }
+        let mut table = self.root;
+        for level in (0..4).rev() {
+            // SAFETY: this NPT's direct-mapped table frames; the domain's
+            // memory lock serialises writers.
+            let entry = unsafe { &mut *entries(table).add(index(gpa, level)) };
+            if *entry & PRESENT == 0 {
+                return None;
+            }
+            if level == 0 || *entry & HUGE != 0 {
+                let old = leaf_of(*entry, gpa, level);
+                *entry = if writable {
+                    *entry | WRITABLE
+                } else {
+                    *entry & !WRITABLE
+                };
+                return Some(old);
+            }
+            table = *entry & ADDR_MASK;
+        }
+        None
+    }
+
+    /// Splits the 2 MiB leaf around `gpa`, if there is one, into 512 4 KiB
+    /// leaves with the same mapping (new table frames from `table_frame`).
+    pub fn split_2m(
+        &mut self,
+        gpa: u64,
+        table_frame: &mut dyn FnMut() -> Option<u64>,
+    ) -> Result<(), NptError> {
+        if gpa >= GPA_LIMIT || self.root == 0 {
+            return Err(NptError::BadAddress);
+        }
+        self.walk_to(gpa & !(HUGE_2M - 1), 0, table_frame)
+            .map(|_| ())
+    }
+
+    /// Sets the write permission of every leaf carrying software tag `tag`
+    /// (a domain's RAM, for log-dirty). The caller flushes the TLBs.
+    pub fn set_writable_tagged(&mut self, tag: u8, writable: bool) {
+        if self.root != 0 {
+            set_writable_leaves(self.root, 3, tag, writable);
+        }
+    }
+
     /// Maps the 2 MiB page at `gpa` to the 2 MiB machine block at `hpa`.
     pub fn map_2m(
         &mut self,
@@ -228,6 +278,28 @@ fn walk_leaves(table: u64, level: u32, base: u64, f: &mut dyn FnMut(Leaf)) {
             f(leaf_of(entry, gpa, level));
         } else {
             walk_leaves(entry & ADDR_MASK, level - 1, gpa, f);
+        }
+    }
+}
+
+fn set_writable_leaves(table: u64, level: u32, tag: u8, writable: bool) {
+    for i in 0..512usize {
+        // SAFETY: this NPT's direct-mapped table frames, under the
+        // domain's memory lock.
+        let entry = unsafe { &mut *entries(table).add(i) };
+        if *entry & PRESENT == 0 {
+            continue;
+        }
+        if level == 0 || *entry & HUGE != 0 {
+            if ((*entry & TAG_MASK) >> TAG_SHIFT) as u8 == tag {
+                *entry = if writable {
+                    *entry | WRITABLE
+                } else {
+                    *entry & !WRITABLE
+                };
+            }
+        } else {
+            set_writable_leaves(*entry & ADDR_MASK, level - 1, tag, writable);
         }
     }
 }

@@ -524,7 +524,7 @@ impl ArchVcpu {
     pub fn reinject_interrupted_event(&mut self) {
         let info = self.vmcb.read64(vmcb::EXIT_INT_INFO);
         if info & EVENTINJ_VALID != 0 {
-            self.vmcb.write64(vmcb::EVENT_INJ, info);
+            self.vmcb.write64(vmcb::EVENT_INJ, as_injectable(info));
         } else if self.vmcb.read64(vmcb::EVENT_INJ) & EVENTINJ_VALID != 0 {
             // Delivered: the CPU leaves EVENTINJ alone, so clear it.
             self.vmcb.write64(vmcb::EVENT_INJ, 0);
@@ -629,6 +629,24 @@ impl ArchVcpu {
             idt_base: v.segment(vmcb::IDTR).3,
             exit_code: v.read64(vmcb::EXIT_CODE),
         }
+    }
+}
+
+/// EXITINTINFO as EVENTINJ. QEMU's emulated SVM reports an external
+/// interrupt whose delivery a nested page fault interrupted (the guest's
+/// stack write-protected for log-dirty) as an *exception* of that vector;
+/// VMRUN then refuses it (an exception vector is below 32) and the vCPU
+/// is lost. Such an event is re-injected as the interrupt it was (real
+/// hardware never reports type 3 above vector 31).
+fn as_injectable(info: u64) -> u64 {
+    const TYPE_MASK: u64 = 7 << 8;
+    const TYPE_EXCEPTION: u64 = 3 << 8;
+    let vector = info & 0xFF;
+    if info & TYPE_MASK == TYPE_EXCEPTION && vector >= 32 {
+        // Type 0 (external interrupt), no error code.
+        vector | EVENTINJ_VALID
+    } else {
+        info
     }
 }
 

@@ -1,6 +1,7 @@
 //! The sub-ops `xl save` and `xl restore` use beyond a domain's HVM state
 //! (`hvm`): the type of each guest frame (which to copy), log-dirty
-//! control, and the resume of a domain whose suspend was cancelled.
+//! (which frames were written since the last pass), and the resume of a
+//! domain whose suspend was cancelled.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -39,19 +40,82 @@ pub fn page_frame_info(op: &mut Op, d: &Arc<Domain>) -> Result<(), Errno> {
 }
 
 /// XEN_DOMCTL_shadow_op: rxen's p2m is always the nested page table, so
-/// only log-dirty is meaningful. Turning it off succeeds whether or not it
-/// was on (every save's cleanup does it).
+/// only log-dirty is meaningful (live migration's pre-copy).
 pub fn shadow_op(op: &mut Op, d: &Arc<Domain>) -> Result<(), Errno> {
-    let req: DomctlShadowOp = op.payload();
+    if d.id == op.call.dom.id {
+        return Err(errno::EINVAL);
+    }
+    let mut req: DomctlShadowOp = op.payload();
     match req.op {
+        // Every save's cleanup: succeeds whether or not it was on.
         XEN_DOMCTL_SHADOW_OP_OFF => {
-            log::debug!("d{}: log-dirty off", d.id);
+            d.memory.lock().log_dirty_disable();
+            d.flush_tlbs();
             Ok(())
         }
-        // Log-dirty for live migration is not there yet: the toolstack
-        // reports it and the domain keeps running.
-        _ => Err(errno::EOPNOTSUPP),
+        XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY => enable_log_dirty(d),
+        XEN_DOMCTL_SHADOW_OP_ENABLE if req.mode & XEN_DOMCTL_SHADOW_ENABLE_LOG_DIRTY != 0 => {
+            enable_log_dirty(d)
+        }
+        XEN_DOMCTL_SHADOW_OP_CLEAN | XEN_DOMCTL_SHADOW_OP_PEEK => {
+            if req.mode & !XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL != 0 {
+                return Err(errno::EINVAL);
+            }
+            let clean = req.op == XEN_DOMCTL_SHADOW_OP_CLEAN;
+            let final_pass = req.mode & XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL != 0;
+            req.stats = read_dirty_log(op, d, &req, clean, final_pass)?;
+            op.set_payload(&req);
+            Ok(())
+        }
+        _ => Err(errno::EINVAL),
     }
+}
+
+fn enable_log_dirty(d: &Domain) -> Result<(), Errno> {
+    d.memory
+        .lock()
+        .log_dirty_enable()
+        .map_err(|_| errno::EINVAL)?;
+    d.flush_tlbs();
+    log::info!("d{}: log-dirty on", d.id);
+    Ok(())
+}
+
+/// Bitmap bytes at most (one bit per frame of a 64 GiB guest).
+const MAX_BITMAP_BYTES: u64 = 2 << 20;
+
+/// CLEAN or PEEK with the domain paused, as Xen does: the bitmap of
+/// `req.pages` frames into the toolstack's buffer (when it gave one),
+/// `pages` echoed, the counts.
+fn read_dirty_log(
+    op: &mut Op,
+    d: &Arc<Domain>,
+    req: &DomctlShadowOp,
+    clean: bool,
+    final_pass: bool,
+) -> Result<XenDomctlShadowOpStats, Errno> {
+    let bytes = req.pages.div_ceil(8);
+    if bytes > MAX_BITMAP_BYTES {
+        return Err(errno::EINVAL);
+    }
+    let mut bitmap = alloc::vec![0u8; bytes as usize];
+    d.pause()?;
+    let stats = d
+        .memory
+        .lock()
+        .log_dirty_read(req.pages, clean, final_pass, &mut bitmap);
+    if clean {
+        d.flush_tlbs();
+    }
+    let _ = d.unpause();
+    let stats = stats.ok_or(errno::EINVAL)?;
+    if req.dirty_bitmap != 0 {
+        op.call.write_bytes(req.dirty_bitmap, &bitmap)?;
+    }
+    Ok(XenDomctlShadowOpStats {
+        fault_count: 0,
+        dirty_count: stats.dirty_count,
+    })
 }
 
 /// XEN_DOMCTL_resumedomain: a domain that suspended carries on (the
