@@ -17,7 +17,7 @@ use rxen_harness::RunResult;
 fn save_run() -> &'static RunResult {
     static RUN: OnceLock<RunResult> = OnceLock::new();
     RUN.get_or_init(|| {
-        let scenarios = ["save", "checkpoint", "migrate", "migratefail"]
+        let scenarios = ["save", "checkpoint", "savefail", "migrate", "migratefail"]
             .iter()
             .map(|s| s.to_string())
             .collect();
@@ -117,6 +117,40 @@ fn xl_save_c_leaves_the_guest_running_where_it_was() {
     assert!(
         number(r, &l, "image") > 64 << 20,
         "the image is too small: {l:?}"
+    );
+}
+
+#[test]
+fn saves_and_restores_that_cannot_work_fail_cleanly_and_the_guest_runs_on() {
+    let r = save_run();
+    assert_scenario_passed(r, "savefail");
+    let l = only_line(r, "RXEN-XL-SAVE-FAIL");
+    eprintln!("failed saves and restores: {l:?}");
+    for case in ["vanished", "full", "truncated", "garbage"] {
+        assert_ne!(field(r, &l, case), "0", "xl must fail ({case}): {l:?}");
+    }
+    // Suspended for the save to the full file system, then resumed.
+    let (before, after) = (number(r, &l, "before"), number(r, &l, "after"));
+    assert!(
+        after > before + 2,
+        "the count went from {before} to {after}: {l:?}"
+    );
+    assert_eq!(field(r, &l, "mismatches"), "0", "its memory changed: {l:?}");
+    assert_eq!(
+        field(r, &l, "domid_before"),
+        field(r, &l, "domid_after"),
+        "{l:?}"
+    );
+    assert!(
+        matches!(field(r, &l, "state"), "r" | "b"),
+        "xl list after the failures: {l:?}"
+    );
+    // Nothing is left of the failed restores.
+    assert_eq!(field(r, &l, "copies"), "0", "{l:?}");
+    assert_eq!(
+        field(r, &l, "free_before"),
+        field(r, &l, "free_after"),
+        "{l:?}"
     );
 }
 

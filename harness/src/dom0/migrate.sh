@@ -6,7 +6,11 @@
 #   RXEN-XL-SAVE vcpus=<n> before=<count> saved=<rc> restored=<rc> after=<count> cpus=<online after> mismatches=<m> wall_before=<s> wall_after=<s> domid_before=<id> domid_after=<id>
 #   RXEN-XL-SAVE-FREE vcpus=<n> free_before=<MiB> free_after=<MiB>  (xl info, before the guest and after its restored self is gone)
 #   RXEN-XL-CHECKPOINT before=<count> saved=<rc> after=<count> state=<xl state> mismatches=<m> domid_before=<id> domid_after=<id>
-#   RXEN-XL-MIGRATE-FAIL migrated=<rc> before=<count> after=<count> state=<xl state> mismatches=<m> domid_before=<id> domid_after=<id> domains=<rows> free_before=<MiB> free_after=<MiB>
+#   RXEN-XL-SAVE-FAIL vanished=<rc> full=<rc> truncated=<rc> garbage=<rc> before=<count> after=<count> state=<xl state> mismatches=<m> domid_before=<id> domid_after=<id> copies=<rows>
+#   RXEN-XL-MIGRATE-FAIL migrated=<rc> before=<count> after=<count> state=<xl state> mismatches=<m> domid_before=<id> domid_after=<id> domains=<rows>
+#   RXEN-XL-SAVE-FAIL-FREE / RXEN-XL-MIGRATE-FAIL-FREE free_before=<MiB> free_after=<MiB>
+#     (xl info, before the guest was created and after it is gone: a running
+#     guest's page tables change size when log-dirty splits its pages)
 #   RXEN-XL-MIGRATE migrated=<rc> before=<count> after=<count> mismatches=<m> downtime_ms=<ms> wall=<s> domid_before=<id> domid_after=<id> domains=<rows named so>
 
 # Save images live on dom0's root file system (in its RAM: /run is too
@@ -140,12 +144,12 @@ scenario_migrate() {
 DYING_RECEIVER="sh -c 'echo \"xl migration receiver ready, send binary domain data.\"; head -c 40000000 > /dev/null; exit 1'"
 
 # migratefail: a live migration whose receiver dies half-way fails with an
-# error; the guest carries on in its own domain, untouched, and free
-# memory is as before.
+# error; the guest carries on in its own domain, untouched; once it is
+# gone, free memory is as it was before it.
 scenario_migratefail() {
     local name=domu-migratefail before after d0 d1 f0 f1 migrated rc=0
-    save_domu "$name" 1 || return 1
     f0=$(xl_info_field free_memory)
+    save_domu "$name" 1 || return 1
     d0=$(xlr domid "$name" 2> /dev/null)
     before=$(watch_field "$name" n)
     show "xl-migrate $name" xlr migrate -s "" "$name" "$DYING_RECEIVER"
@@ -153,12 +157,58 @@ scenario_migratefail() {
     sleep 5
     after=$(watch_field "$name" n)
     d1=$(xlr domid "$name" 2> /dev/null)
-    f1=$(xl_info_field free_memory)
-    echo "RXEN-XL-MIGRATE-FAIL migrated=$migrated before=$before after=$after state=$(xl_state "$name") mismatches=$(watch_field "$name" mismatches) domid_before=$d0 domid_after=$d1 domains=$(xlr list 2> /dev/null | grep -c "$name") free_before=$f0 free_after=$f1"
+    echo "RXEN-XL-MIGRATE-FAIL migrated=$migrated before=$before after=$after state=$(xl_state "$name") mismatches=$(watch_field "$name" mismatches) domid_before=$d0 domid_after=$d1 domains=$(xlr list 2> /dev/null | grep -c "$name")"
     show "xl-destroy $name" xlr destroy "$name"
     wait_gone "$name" > /dev/null
     wait
+    poll 10 free_back "$f0" > /dev/null
+    f1=$(xl_info_field free_memory)
+    echo "RXEN-XL-MIGRATE-FAIL-FREE free_before=$f0 free_after=$f1"
     [ "$migrated" != 0 ] || rc=1
     return $rc
 }
 
+# savefail: saves and restores that cannot succeed end with xl's error and
+# cost nothing: a save to a directory that is not there, a save to a file
+# system that fills up half-way (the suspended guest is resumed where it
+# was), a restore of a truncated image and of one that is garbage (both
+# under another name, beside the running guest: no domain is left of
+# them). The guest counts on, its region intact, in its own domain; once
+# it is gone, free memory is as it was before it.
+scenario_savefail() {
+    local name=domu-savefail small=/mnt/rxen-small before after d0 d1 f0 f1
+    local vanished full truncated garbage rc=0
+    f0=$(xl_info_field free_memory)
+    save_domu "$name" 1 || return 1
+    d0=$(xlr domid "$name" 2> /dev/null)
+    before=$(watch_field "$name" n)
+    show "xl-save-vanished $name" xlr save "$name" /nonexistent/dir/image
+    vanished=$?
+    mkdir -p "$small"
+    mount -t tmpfs -o size=24m tmpfs "$small"
+    show "xl-save-full $name" xlr save "$name" "$small/image"
+    full=$?
+    rm -f "$small/image"
+    show "xl-save-c $name" xlr save -c "$name" "$SAVES/$name.img"
+    head -c 20000000 "$SAVES/$name.img" > "$small/truncated"
+    rm -f "$SAVES/$name.img"
+    show "xl-restore-truncated" xlr restore "$(domu_cfg "$name-copy")" "$small/truncated"
+    truncated=$?
+    umount "$small"
+    dd if=/dev/urandom of="$SAVES/$name.garbage" bs=1024 count=256 2> /dev/null
+    show "xl-restore-garbage" xlr restore "$(domu_cfg "$name-copy")" "$SAVES/$name.garbage"
+    garbage=$?
+    rm -f "$SAVES/$name.garbage"
+    wait_gone "$name-copy" > /dev/null
+    sleep 4
+    after=$(watch_field "$name" n)
+    d1=$(xlr domid "$name" 2> /dev/null)
+    echo "RXEN-XL-SAVE-FAIL vanished=$vanished full=$full truncated=$truncated garbage=$garbage before=$before after=$after state=$(xl_state "$name") mismatches=$(watch_field "$name" mismatches) domid_before=$d0 domid_after=$d1 copies=$(xlr list 2> /dev/null | grep -c "$name-copy")"
+    show "xl-destroy $name" xlr destroy "$name"
+    wait_gone "$name" > /dev/null
+    wait
+    poll 10 free_back "$f0" > /dev/null
+    f1=$(xl_info_field free_memory)
+    echo "RXEN-XL-SAVE-FAIL-FREE free_before=$f0 free_after=$f1"
+    return $rc
+}
