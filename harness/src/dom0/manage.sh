@@ -442,6 +442,12 @@ scenario_fuzz() {
     fi
     if [ "$ucalls" -gt 0 ]; then
         poll $((secs + 300)) fuzzer_finished "$fz" > /dev/null
+        # Its domain died (the emulator fault can kill it): the scenario
+        # failed, and the tests run it again in a fresh boot.
+        if ! grep -q '^RXEN-FUZZ-DONE' "$WORK/$fz.console" 2> /dev/null; then
+            say "RXEN-FUZZ-LOST $fz ended without its summary"
+            rc=1
+        fi
     fi
     for n in $(xlr list 2> /dev/null | awk '$1 ~ /^(churn-|domu-)/ { print $1 }'); do
         xlr destroy "$n" > /dev/null 2>&1
