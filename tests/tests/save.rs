@@ -53,12 +53,7 @@ fn check_save_and_restore(vcpus: &str) {
     assert_eq!(field(r, &l, "restored"), "0", "xl restore: {l:?}");
     // It counted on from where it was: the restored guest's counter is
     // past the saved one's (a guest booted afresh would start at 0).
-    let (before, after) = (number(r, &l, "before"), number(r, &l, "after"));
-    assert!(
-        after > before,
-        "the count went from {before} to {after}: {l:?}"
-    );
-    assert_eq!(field(r, &l, "mismatches"), "0", "its memory changed: {l:?}");
+    assert_counted_on_intact(r, &l, 0);
     assert_eq!(field(r, &l, "cpus"), vcpus, "its CPUs after restore: {l:?}");
     assert_ne!(
         field(r, &l, "domid_before"),
@@ -104,12 +99,7 @@ fn xl_save_c_leaves_the_guest_running_where_it_was() {
         field(r, &l, "domid_after"),
         "{l:?}"
     );
-    let (before, after) = (number(r, &l, "before"), number(r, &l, "after"));
-    assert!(
-        after > before + 2,
-        "the count went from {before} to {after}: {l:?}"
-    );
-    assert_eq!(field(r, &l, "mismatches"), "0", "its memory changed: {l:?}");
+    assert_counted_on_intact(r, &l, 2);
     assert!(
         matches!(field(r, &l, "state"), "r" | "b"),
         "xl list after the checkpoint: {l:?}"
@@ -130,12 +120,7 @@ fn saves_and_restores_that_cannot_work_fail_cleanly_and_the_guest_runs_on() {
         assert_ne!(field(r, &l, case), "0", "xl must fail ({case}): {l:?}");
     }
     // Suspended for the save to the full file system, then resumed.
-    let (before, after) = (number(r, &l, "before"), number(r, &l, "after"));
-    assert!(
-        after > before + 2,
-        "the count went from {before} to {after}: {l:?}"
-    );
-    assert_eq!(field(r, &l, "mismatches"), "0", "its memory changed: {l:?}");
+    assert_counted_on_intact(r, &l, 2);
     assert_eq!(
         field(r, &l, "domid_before"),
         field(r, &l, "domid_after"),
@@ -148,6 +133,18 @@ fn saves_and_restores_that_cannot_work_fail_cleanly_and_the_guest_runs_on() {
     // Nothing is left of the failed restores.
     assert_eq!(field(r, &l, "copies"), "0", "{l:?}");
     assert_free_memory_back(r, "RXEN-XL-SAVE-FAIL-FREE");
+}
+
+/// The guest counted on past where it was (by more than `more`) with its
+/// region as last written.
+#[track_caller]
+fn assert_counted_on_intact(r: &RunResult, l: &[(String, String)], more: i64) {
+    let (before, after) = (number(r, l, "before"), number(r, l, "after"));
+    assert!(
+        after > before + more,
+        "the count went from {before} to {after}: {l:?}"
+    );
+    assert_eq!(field(r, l, "mismatches"), "0", "its memory changed: {l:?}");
 }
 
 /// Free memory once the guest is gone is what it was before it.
@@ -171,13 +168,8 @@ fn xl_migrate_to_this_machine_moves_a_guest_writing_its_memory_intact() {
         field(r, &l, "downtime_ms")
     );
     assert_eq!(field(r, &l, "migrated"), "0", "{l:?}");
-    let (before, after) = (number(r, &l, "before"), number(r, &l, "after"));
-    assert!(
-        after > before,
-        "the count went from {before} to {after}: {l:?}"
-    );
     // Every page it rewrote during the pre-copy arrived as last written.
-    assert_eq!(field(r, &l, "mismatches"), "0", "its memory changed: {l:?}");
+    assert_counted_on_intact(r, &l, 0);
     assert_ne!(
         field(r, &l, "domid_before"),
         field(r, &l, "domid_after"),
@@ -199,12 +191,7 @@ fn a_migration_whose_receiver_dies_leaves_the_guest_running_unharmed() {
     let l = only_line(r, "RXEN-XL-MIGRATE-FAIL");
     eprintln!("xl migrate to a receiver that dies: {l:?}");
     assert_ne!(field(r, &l, "migrated"), "0", "xl migrate must fail: {l:?}");
-    let (before, after) = (number(r, &l, "before"), number(r, &l, "after"));
-    assert!(
-        after > before + 2,
-        "the count went from {before} to {after}: {l:?}"
-    );
-    assert_eq!(field(r, &l, "mismatches"), "0", "its memory changed: {l:?}");
+    assert_counted_on_intact(r, &l, 2);
     assert_eq!(
         field(r, &l, "domid_before"),
         field(r, &l, "domid_after"),
