@@ -2,7 +2,7 @@
 
 mod sim;
 
-use rxen_credit_sched::{CpuMask, PcpuId, SchedConfig};
+use rxen_credit_sched::{CpuMask, PcpuId, SchedConfig, VcpuId};
 use sim::{median, pin, Behaviour::*, Sim, MS, US};
 
 const SEC: u64 = 1_000 * MS;
@@ -423,28 +423,35 @@ fn weights_hold_when_pinned_to_one_of_several_pcpus() {
     // proper spreads the credit of *both* pCPUs over the pinned three, who
     // then never run out and share pCPU 1 equally; rxen splits each pCPU's
     // credit between the vCPUs allowed on it.
-    let mut s = Sim::new(2, SchedConfig::default());
-    s.domain(0, 256, 0);
-    s.domain(1, 512, 0);
-    s.domain(2, 1024, 0);
+    let (mut s, pinned) = weighted_three_pinned_to_pcpu_1();
     s.domain(3, 256, 25);
-    let a = s.vcpu(0, 0, pin(1), CpuBound);
-    let b = s.vcpu(1, 1, pin(1), CpuBound);
-    let c = s.vcpu(2, 2, pin(1), CpuBound);
     let capped = s.vcpu(3, 3, pin(0), CpuBound);
     s.run_until(20 * SEC);
-    let (sa, sb, sc) = (
-        s.share(a, 20 * SEC),
-        s.share(b, 20 * SEC),
-        s.share(c, 20 * SEC),
-    );
     let sd = s.share(capped, 20 * SEC);
-    println!("pinned to pCPU 1: {sa:.4} {sb:.4} {sc:.4}; capped alone on pCPU 0: {sd:.4}");
+    assert_shares_follow_weights(&s, pinned, "alone");
+    println!("capped alone on pCPU 0: {sd:.4}");
+    assert!(sd <= 0.27, "{sd}");
+}
+
+/// Two pCPUs and three CPU-bound domains of weights 256, 512 and 1024
+/// pinned to pCPU 1: the set-up both pinned-weights tests start from.
+fn weighted_three_pinned_to_pcpu_1() -> (Sim, [VcpuId; 3]) {
+    let mut s = Sim::new(2, SchedConfig::default());
+    let pinned = [(0, 256), (1, 512), (2, 1024)].map(|(d, weight)| {
+        s.domain(d, weight, 0);
+        s.vcpu(d, d, pin(1), CpuBound)
+    });
+    (s, pinned)
+}
+
+/// The three pinned vCPUs' shares of 20 s stand as 1 : 2 : 4, their weights.
+fn assert_shares_follow_weights(s: &Sim, [a, b, c]: [VcpuId; 3], beside: &str) {
+    let [sa, sb, sc] = [a, b, c].map(|v| s.share(v, 20 * SEC));
+    println!("pinned to pCPU 1 ({beside}): {sa:.4} {sb:.4} {sc:.4}");
     assert!(
         (sb / sa - 2.0).abs() < 0.2 && (sc / sa - 4.0).abs() < 0.4,
-        "{sa} {sb} {sc}"
+        "{beside}: {sa} {sb} {sc}"
     );
-    assert!(sd <= 0.27, "{sd}");
 }
 
 #[test]
@@ -455,14 +462,8 @@ fn weights_hold_beside_a_nearly_idle_control_domain() {
     // must go to the busy ones (otherwise they all run out and share pCPU 1
     // equally), and its wake-ups must not rotate them round-robin.
     for dom0_affinity in [CpuMask::all(), pin(1)] {
-        let mut s = Sim::new(2, SchedConfig::default());
-        s.domain(0, 256, 0);
-        s.domain(1, 512, 0);
-        s.domain(2, 1024, 0);
+        let (mut s, pinned) = weighted_three_pinned_to_pcpu_1();
         s.domain(9, 256, 0);
-        let a = s.vcpu(0, 0, pin(1), CpuBound);
-        let b = s.vcpu(1, 1, pin(1), CpuBound);
-        let c = s.vcpu(2, 2, pin(1), CpuBound);
         for v in [8, 9] {
             s.vcpu(
                 9,
@@ -475,17 +476,7 @@ fn weights_hold_beside_a_nearly_idle_control_domain() {
             );
         }
         s.run_until(20 * SEC);
-        let (sa, sb, sc) = (
-            s.share(a, 20 * SEC),
-            s.share(b, 20 * SEC),
-            s.share(c, 20 * SEC),
-        );
-        println!(
-            "pinned to pCPU 1 beside a bursty dom0 ({dom0_affinity:?}): {sa:.4} {sb:.4} {sc:.4}"
-        );
-        assert!(
-            (sb / sa - 2.0).abs() < 0.2 && (sc / sa - 4.0).abs() < 0.4,
-            "{sa} {sb} {sc}"
-        );
+        let beside = format!("beside a bursty dom0 {dom0_affinity:?}");
+        assert_shares_follow_weights(&s, pinned, &beside);
     }
 }

@@ -101,9 +101,7 @@ scenario_vcpus() {
     show "xl-vcpu-set $name 1" xlr vcpu-set "$name" 1 || rc=1
     wait_watch "$name" cpus 1 30 > /dev/null
     down=$(watch_field "$name" cpus)
-    show "xl-destroy $name" xlr destroy "$name" || rc=1
-    wait_gone "$name" > /dev/null
-    wait
+    destroy_domu "$name" || rc=1
     echo "RXEN-XL-VCPUS start=$start up=$up down=$down pinned=${cpus%,} affinity=$aff"
     return $rc
 }
@@ -186,9 +184,7 @@ scenario_memset() {
     n0=$(watch_lines "$name")
     sleep 3
     [ "$(watch_lines "$name")" -gt "$n0" ] && running=yes
-    show "xl-destroy $name" xlr destroy "$name" || rc=1
-    wait_gone "$name" > /dev/null
-    wait
+    destroy_domu "$name" || rc=1
     echo "RXEN-XL-MEMSET free0=$f0 free_down=$fd free_up=$fu free_over_max=$fm mem0=$m0 mem_down=$md mem_up=$mu mem_over_max=$mm running=$running"
     return $rc
 }
@@ -225,9 +221,7 @@ scenario_maxmem() {
     n0=$(watch_lines "$name")
     sleep 3
     [ "$(watch_lines "$name")" -gt "$n0" ] && running=yes
-    show "xl-destroy $name" xlr destroy "$name" || rc=1
-    wait_gone "$name" > /dev/null
-    wait
+    destroy_domu "$name" || rc=1
     fg=$(xl_info_field free_memory)
     echo "RXEN-XL-MAXMEM free0=$f0 free_created=$fc free_up=$fu free_down=$fd free_gone=$fg mem_created=$mc mem_up=$mu mem_down=$md list=$list max_memkb=$maxkb running=$running"
     return $rc

@@ -73,9 +73,7 @@ save_restore() {
     oa=$(wall_offset "$name")
     d1=$(xlr domid "$name" 2> /dev/null)
     echo "RXEN-XL-SAVE vcpus=$vcpus before=$before saved=$saved restored=$restored after=$after cpus=$(watch_field "$name" cpus) mismatches=$(watch_field "$name" mismatches) wall_before=$ob wall_after=$oa domid_before=$d0 domid_after=$d1"
-    show "xl-destroy $name" xlr destroy "$name"
-    wait_gone "$name" > /dev/null
-    wait
+    destroy_domu "$name"
     rm -f "$SAVES/$name.img"
     poll 10 free_back "$f0" > /dev/null
     f1=$(xl_info_field free_memory)
@@ -98,9 +96,7 @@ scenario_checkpoint() {
     state=$(xl_state "$name")
     d1=$(xlr domid "$name" 2> /dev/null)
     echo "RXEN-XL-CHECKPOINT before=$before saved=$saved after=$after state=$state mismatches=$(watch_field "$name" mismatches) domid_before=$d0 domid_after=$d1 image=$(stat -c %s "$SAVES/$name.img" 2> /dev/null)"
-    show "xl-destroy $name" xlr destroy "$name"
-    wait_gone "$name" > /dev/null
-    wait
+    destroy_domu "$name"
     rm -f "$SAVES/$name.img"
     [ "$saved" = 0 ] || rc=1
     return $rc
@@ -132,9 +128,7 @@ scenario_migrate() {
     after=$(watch_field "$name" n)
     d1=$(xlr domid "$name" 2> /dev/null)
     echo "RXEN-XL-MIGRATE migrated=$migrated before=$before after=$after mismatches=$(watch_field "$name" mismatches) downtime_ms=$(max_gap "$name" "$from") wall=$(wall_offset "$name") domid_before=$d0 domid_after=$d1 domains=$(xlr list 2> /dev/null | grep -c "$name")"
-    show "xl-destroy $name" xlr destroy "$name"
-    wait_gone "$name" > /dev/null
-    wait
+    destroy_domu "$name"
     [ "$migrated" = 0 ] || rc=1
     return $rc
 }
@@ -158,9 +152,7 @@ scenario_migratefail() {
     after=$(watch_field "$name" n)
     d1=$(xlr domid "$name" 2> /dev/null)
     echo "RXEN-XL-MIGRATE-FAIL migrated=$migrated before=$before after=$after state=$(xl_state "$name") mismatches=$(watch_field "$name" mismatches) domid_before=$d0 domid_after=$d1 domains=$(xlr list 2> /dev/null | grep -c "$name")"
-    show "xl-destroy $name" xlr destroy "$name"
-    wait_gone "$name" > /dev/null
-    wait
+    destroy_domu "$name"
     poll 10 free_back "$f0" > /dev/null
     f1=$(xl_info_field free_memory)
     echo "RXEN-XL-MIGRATE-FAIL-FREE free_before=$f0 free_after=$f1"
@@ -204,9 +196,7 @@ scenario_savefail() {
     after=$(watch_field "$name" n)
     d1=$(xlr domid "$name" 2> /dev/null)
     echo "RXEN-XL-SAVE-FAIL vanished=$vanished full=$full truncated=$truncated garbage=$garbage before=$before after=$after state=$(xl_state "$name") mismatches=$(watch_field "$name" mismatches) domid_before=$d0 domid_after=$d1 copies=$(xlr list 2> /dev/null | grep -c "$name-copy")"
-    show "xl-destroy $name" xlr destroy "$name"
-    wait_gone "$name" > /dev/null
-    wait
+    destroy_domu "$name"
     poll 10 free_back "$f0" > /dev/null
     f1=$(xl_info_field free_memory)
     echo "RXEN-XL-SAVE-FAIL-FREE free_before=$f0 free_after=$f1"

@@ -352,6 +352,17 @@ domain_gone() {
     ! domain_exists "$1"
 }
 
+# destroy_domu NAME: xl destroy NAME, then until it is gone and the
+# scenario's background jobs (its console readers) have ended; fails if
+# xl destroy did.
+destroy_domu() {
+    local rc=0
+    show "xl-destroy $1" xlr destroy "$1" || rc=1
+    wait_gone "$1" > /dev/null
+    wait
+    return $rc
+}
+
 # marker_fields NAME: "domid=<id> marker=yes|no create_to_marker=<s>".
 marker_fields() {
     local name="$1" at domid start
