@@ -121,7 +121,7 @@ pub const FUZZ_CALLS: u64 = 150_000;
 /// `fuzz[=SEED[,SECONDS,CALLS]]` (the hypercall fuzzer, for SECONDS or
 /// CALLS calls, by default [`FUZZ_SECONDS`] and [`FUZZ_CALLS`]), `checksum=S` (S seconds of
 /// memory checking); on PV devices (see the helpers in the script):
-/// `disk-write=MIB`, `disk-read`, `disk-loop[=ADDR[,CRASH_AFTER]]`, `net-recv=ADDR`,
+/// `disk-write=MIB`, `disk-read`, `disk-loop[=ADDR[,CRASH_AFTER[,PAUSE]]]`, `net-recv=ADDR`,
 /// `net-send=ADDR,PEER,MIB`, `devwatch=S`, `disk-bench=DEV,MIB`. With `root=/dev/xvdX` on the
 /// command line the initramfs mounts that disk and runs its `/init`
 /// instead. Every action ends in a power-off.
@@ -212,8 +212,10 @@ disk_report() {
 
 # disk_loop: writes 1 MiB files to $DATA until the domain is destroyed,
 # each line after its sync (the data the line names is on the disk).
-# disk_loop [CRASH_AFTER]: with CRASH_AFTER, the guest crashes (sysrq c)
-# once that many files are synced, while writing the next.
+# disk_loop [CRASH_AFTER [PAUSE]]: with CRASH_AFTER, the guest crashes
+# (sysrq c) once that many files are synced, while writing the next; with
+# PAUSE, it sleeps PAUSE seconds after each file (a guest that runs for
+# minutes would otherwise fill its disk).
 disk_loop() {
     i=0
     while :; do
@@ -227,6 +229,7 @@ disk_loop() {
         sync
         echo "RXEN-DISK-SYNCED name=chunk.$i sha256=$(sha256 "$DATA/chunk.$i")"
         i=$((i + 1))
+        [ -n "$2" ] && sleep "$2"
     done
 }
 
@@ -378,16 +381,17 @@ EOF
         disk_report
         ;;
     disk-loop|disk-loop=*)
-        # disk-loop[=ADDR[,CRASH_AFTER]]: with eth0 up at ADDR too, if
-        # given; crashing after CRASH_AFTER files, if given.
-        IFS=, read -r addr crash_after <<EOF2
+        # disk-loop[=ADDR[,CRASH_AFTER[,PAUSE]]]: with eth0 up at ADDR too,
+        # if given; crashing after CRASH_AFTER files, if given; PAUSE
+        # seconds after each file, if given.
+        IFS=, read -r addr crash_after pause <<EOF2
 ${action#disk-loop}
 EOF2
         addr="${addr#=}"
         [ -n "$addr" ] && net_up "$addr"
         mkdir -p "$DATA"
         disk_report
-        disk_loop "$crash_after"
+        disk_loop "$crash_after" "$pause"
         ;;
     net-recv=*)
         # net-recv=ADDR: eth0 at ADDR; one file received on port 5001.

@@ -2,7 +2,8 @@
 //! and `xl migrate` (libxl and libxenguest's migration stream v2 in dom0;
 //! rxen's suspend, page-frame types, HVM context, resume and log-dirty
 //! underneath). The guests count once a second and check a memory region
-//! they rewrite every second; the scenarios are in
+//! they rewrite every second (one, booted from a PV disk with a PV
+//! network interface, writes files instead); the scenarios are in
 //! harness/src/dom0/migrate.sh, one dom0 boot runs them.
 //!
 //! Run with `cargo test -p rxen-integration --test save -- --nocapture`.
@@ -17,10 +18,17 @@ use rxen_harness::RunResult;
 fn save_run() -> &'static RunResult {
     static RUN: OnceLock<RunResult> = OnceLock::new();
     RUN.get_or_init(|| {
-        let scenarios = ["save", "checkpoint", "savefail", "migrate", "migratefail"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let scenarios = [
+            "save",
+            "checkpoint",
+            "savefail",
+            "migrate",
+            "migratefail",
+            "devsave",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         group_run("save", scenarios)
     })
 }
@@ -205,6 +213,35 @@ fn a_migration_whose_receiver_dies_leaves_the_guest_running_unharmed() {
     // While it runs on, its pages stay split to 4 KiB (as Xen's stay
     // shattered): the page tables are its own and go with it.
     assert_free_memory_back(r, "RXEN-XL-MIGRATE-FAIL-FREE");
+}
+
+#[test]
+fn a_guest_s_disk_and_network_reconnect_after_restore_and_migration() {
+    let r = save_run();
+    assert_scenario_passed(r, "devsave");
+    let l = only_line(r, "RXEN-XL-DEVSAVE");
+    eprintln!("a guest with a disk and a vif, saved, restored and migrated: {l:?}");
+    for step in ["saved", "restored", "migrated"] {
+        assert_eq!(field(r, &l, step), "0", "{step}: {l:?}");
+    }
+    // It wrote on to its disk after each (blkfront reconnected) ...
+    let (ns, nr, nm) = (
+        number(r, &l, "synced_saved"),
+        number(r, &l, "synced_restored"),
+        number(r, &l, "synced_migrated"),
+    );
+    assert!(
+        nr >= ns + 2 && nm >= nr + 2,
+        "files synced at the save {ns}, after the restore {nr}, after the migration {nm}: {l:?}"
+    );
+    // ... and answered dom0's ping (netfront reconnected).
+    for when in ["ping_before", "ping_restored", "ping_migrated"] {
+        assert_eq!(field(r, &l, when), "ok", "{when}: {l:?}");
+    }
+    // Every file it reported synced, in any of its three domains, is on
+    // the disk as written, and the file system is clean.
+    assert_eq!(field(r, &l, "matched"), field(r, &l, "synced"), "{l:?}");
+    assert_eq!(field(r, &l, "fsck"), "0", "e2fsck -f -n: {l:?}");
 }
 
 #[test]

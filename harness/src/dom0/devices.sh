@@ -203,9 +203,10 @@ synced_at_least() {
 }
 
 # matched WRITER READER: how many files WRITER reported synced READER
-# read back with the same checksum.
+# read back with the same checksum. (Only the checksum's 64 digits: a
+# kernel message can follow on the same console line.)
 matched() {
-    grep '^RXEN-DISK-SYNCED' "$WORK/$1.console" | sed 's/^RXEN-DISK-SYNCED //' | while read -r name sum; do
+    sed -n 's/^RXEN-DISK-SYNCED \(name=[^ ]*\) \(sha256=[0-9a-f]\{64\}\).*/\1 \2/p' "$WORK/$1.console" | while read -r name sum; do
         grep -q -F "RXEN-DISK-FILE $name bytes=1048576 $sum" "$WORK/$2.console" && echo match
     done | grep -c match
 }

@@ -13,7 +13,7 @@
 
 # watch_lines NAME: how many RXEN-WATCH lines NAME's console has shown.
 watch_lines() {
-    grep -c '^RXEN-WATCH' "$WORK/$1.console" 2> /dev/null || echo 0
+    count_lines '^RXEN-WATCH' "$WORK/$1.console"
 }
 
 # watch_field NAME FIELD: FIELD of NAME's latest RXEN-WATCH line.

@@ -202,3 +202,112 @@ scenario_savefail() {
     echo "RXEN-XL-SAVE-FAIL-FREE free_before=$f0 free_after=$f1"
     return $rc
 }
+
+# pings ADDR: one ping of ADDR answered within a second.
+pings() {
+    ping -c 1 -W 1 "$1" > /dev/null 2>&1
+}
+
+# answers ADDR: ok if ADDR answers a ping within 20 tries (a network
+# interface reconnected after a restore takes a moment), else fail.
+answers() {
+    [ "$(poll 20 pings "$1")" = yes ] && echo ok || echo fail
+}
+
+# devsave: a guest booted from a PV disk, with a PV network interface,
+# writing a 1 MiB file to its disk every 2 s (each synced, then reported
+# with its checksum), is saved and restored, then migrated to this
+# machine: after each it goes on writing (its disk reconnected) and answers
+# dom0's ping (its network reconnected). Once it is destroyed another
+# guest reads back every file it reported synced, and e2fsck finds the
+# file system clean (after replaying its journal: the guest was destroyed
+# mid-write).
+#   RXEN-XL-DEVSAVE saved=<rc> restored=<rc> migrated=<rc> synced_saved=<n> synced_restored=<n> synced_migrated=<n> synced=<n> matched=<n> ping_before=ok|fail ping_restored=ok|fail ping_migrated=ok|fail fsck=<rc>
+scenario_devsave() {
+    local g=domu-devsave addr=10.0.0.23 saved restored migrated ns nr nm synced pb pr pm fsck=none rc=0
+    make_images && bridge_up || return 1
+    DOMU_MEMORY=$SAVE_MEMORY DOMU_EXTRA="root=/dev/xvda" DOMU_SETTINGS="$(root_disk_settings)
+vif = [ 'bridge=xenbr0, mac=00:16:3e:52:00:0e' ]" start_domu "$g" "disk-loop=$addr,,2" || return 1
+    mkdir -p "$SAVES"
+    poll 180 synced_at_least "$g" 3 > /dev/null
+    pb=$(answers "$addr")
+    show "xl-save $g" xlr save "$g" "$SAVES/$g.img"
+    saved=$?
+    wait_gone "$g" > /dev/null
+    ns=$(synced_count "$g")
+    show "xl-restore $g" xlr restore "$SAVES/$g.img"
+    restored=$?
+    rm -f "$SAVES/$g.img"
+    [ "$restored" = 0 ] && { attach_console "$g"; } &
+    poll 60 synced_at_least "$g" $((ns + 2)) > /dev/null
+    nr=$(synced_count "$g")
+    pr=$(answers "$addr")
+    show "xl-migrate $g" xlr migrate -s "" "$g" "xl migrate-receive"
+    migrated=$?
+    [ "$migrated" = 0 ] && { attach_console "$g"; } &
+    poll 60 synced_at_least "$g" $((nr + 2)) > /dev/null
+    nm=$(synced_count "$g")
+    pm=$(answers "$addr")
+    destroy_domu "$g"
+    synced=$(synced_count "$g")
+    DOMU_EXTRA="root=/dev/xvda" DOMU_SETTINGS="$(root_disk_settings)" run_domu check-devsave disk-read
+    poll 60 only_dom0 > /dev/null
+    if [ "$(loops_left)" = 0 ]; then
+        e2fsck -y -E journal_only "$ROOT_IMG" < /dev/null > /dev/null 2>&1
+        e2fsck -f -n "$ROOT_IMG" < /dev/null > "$WORK/devsave.fsck" 2>&1
+        fsck=$?
+        prefix "e2fsck: " < "$WORK/devsave.fsck"
+    fi
+    echo "RXEN-XL-DEVSAVE saved=$saved restored=$restored migrated=$migrated synced_saved=$ns synced_restored=$nr synced_migrated=$nm synced=$synced matched=$(matched "$g" check-devsave) ping_before=$pb ping_restored=$pr ping_migrated=$pm fsck=$fsck"
+    [ "$saved" = 0 ] && [ "$restored" = 0 ] && [ "$migrated" = 0 ] || rc=1
+    return $rc
+}
+
+# savebench[=MIB]: the save figures of `cargo xtask bench`: a guest of MIB
+# MiB (256 by default) that only prints its line each second is saved and
+# restored, each timed; then migrated to this machine, once idle so, once
+# (another guest) rewriting 32 MiB of its memory every second: each
+# migration's time, and the longest gap the guest saw in its own clock.
+#   RXEN-SAVE-BENCH mib=<n> save_s=<s> restore_s=<s> migrate_idle_s=<s> downtime_idle_ms=<ms> migrate_busy_s=<s> downtime_busy_ms=<ms>
+scenario_savebench() {
+    local DOMU_MEMORY="${1:-256}" DOMU_VCPUS=1 g=bench-idle t0 t1 t2 idle rc=0
+    mkdir -p "$SAVES"
+    start_domu "$g" watch=900 && [ "$(wait_marker "$g")" = yes ] || return 1
+    sleep 3
+    t0=$(uptime_now)
+    show "xl-save $g" xlr save "$g" "$SAVES/$g.img" || rc=1
+    t1=$(uptime_now)
+    wait_gone "$g" > /dev/null
+    show "xl-restore $g" xlr restore "$SAVES/$g.img" || rc=1
+    t2=$(uptime_now)
+    rm -f "$SAVES/$g.img"
+    { attach_console "$g"; } &
+    sleep 3
+    timed_migration "$g" || rc=1
+    idle="migrate_idle_s=$MIGRATION_S downtime_idle_ms=$MIGRATION_DOWN_MS"
+    destroy_domu "$g"
+    start_domu bench-busy watch=900,32 && [ "$(wait_marker bench-busy)" = yes ] || return 1
+    sleep 3
+    timed_migration bench-busy || rc=1
+    destroy_domu bench-busy
+    echo "RXEN-SAVE-BENCH mib=$DOMU_MEMORY save_s=$(elapsed "$t0" "$t1") restore_s=$(elapsed "$t1" "$t2") $idle migrate_busy_s=$MIGRATION_S downtime_busy_ms=$MIGRATION_DOWN_MS"
+    return $rc
+}
+
+# timed_migration NAME: xl migrate of NAME to this machine; leaves its
+# time in MIGRATION_S and the guest's longest gap since in
+# MIGRATION_DOWN_MS (variables, not output: the console reader it starts
+# in the background would hold a command substitution open).
+timed_migration() {
+    local from t0 t1 rc
+    from=$(watch_lines "$1")
+    t0=$(uptime_now)
+    show "xl-migrate $1" xlr migrate -s "" "$1" "xl migrate-receive"
+    rc=$?
+    t1=$(uptime_now)
+    [ "$rc" = 0 ] && { attach_console "$1"; } &
+    sleep 5
+    MIGRATION_S=$(elapsed "$t0" "$t1")
+    MIGRATION_DOWN_MS=$(max_gap "$1" "$from")
+    return $rc
+}
