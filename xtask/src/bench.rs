@@ -23,6 +23,7 @@
 
 mod dom0;
 mod io;
+mod save;
 mod storm;
 
 use std::path::PathBuf;
@@ -79,6 +80,9 @@ pub struct BenchArgs {
     /// Leave out the disk and network transfers through dom0's back-ends.
     #[arg(long)]
     no_io: bool,
+    /// Leave out xl save, restore and migrate.
+    #[arg(long)]
+    no_save: bool,
 }
 
 /// What is booted.
@@ -252,6 +256,15 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
             Duration::from_secs(args.timeout.max(400)),
         )?
     };
+    let mut save_series = if args.no_save {
+        Vec::new()
+    } else {
+        save::series(
+            &image,
+            args.no_xen,
+            Duration::from_secs(args.timeout.max(600)),
+        )?
+    };
     let timeout = Duration::from_secs(args.timeout);
     let machine = |cfg: QemuConfig| QemuConfig {
         smp: args.smp,
@@ -346,6 +359,11 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
             s.run(run, args.runs)?;
         }
     }
+    for run in 1..=args.runs {
+        for s in &mut save_series {
+            s.run(run, args.runs)?;
+        }
+    }
 
     report(
         &args,
@@ -364,12 +382,19 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
     if !io_series.is_empty() {
         io::report(&io_series, args.runs);
     }
+    if !save_series.is_empty() {
+        save::report(&save_series, args.runs);
+    }
     eprintln!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
     let dom0_ok = dom0_series
         .iter()
         .filter(|s| s.is_rxen())
         .all(|s| !s.failed())
         && io_series
+            .iter()
+            .filter(|s| s.is_rxen())
+            .all(|s| !s.failed())
+        && save_series
             .iter()
             .filter(|s| s.is_rxen())
             .all(|s| !s.failed());
