@@ -122,6 +122,10 @@ pub struct QemuConfig {
     /// the diagnostics typed in [`QemuConfig::input`] to arrive): a guest
     /// that has hung need not cost the whole timeout ([`Exit::GaveUp`]).
     pub give_up: Option<(String, Duration)>,
+    /// A console silent this long means the run has hung ([`Exit::GaveUp`]):
+    /// a machine that stopped without a word (no stall report from dom0,
+    /// nothing from the hypervisor) need not cost the whole timeout.
+    pub silence_limit: Option<Duration>,
 }
 
 /// Bytes to type on the serial console once `after` has appeared.
@@ -150,6 +154,7 @@ impl QemuConfig {
             extra_qemu_args: Vec::new(),
             input: Vec::new(),
             give_up: None,
+            silence_limit: None,
             emulator: Emulator::Installed,
         }
     }
@@ -207,7 +212,7 @@ impl fmt::Display for Exit {
             Exit::Failure => f.write_str("failed (panic)"),
             Exit::PoweredOff => f.write_str("powered off"),
             Exit::Timeout => f.write_str("timed out"),
-            Exit::GaveUp => f.write_str("given up on (the console showed a hang)"),
+            Exit::GaveUp => f.write_str("given up on (the console showed a hang, or fell silent)"),
             Exit::Other(code) => write!(f, "ended with QEMU status {code}"),
         }
     }
@@ -379,9 +384,16 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
         given_up_at: Arc::new(Mutex::new(None)),
     };
     let given_up_at = typist.given_up_at.clone();
-    let pump = thread::spawn(move || pump(reader, log_file, echo, typist, start));
+    let last_output = Arc::new(Mutex::new(start));
+    let heard = last_output.clone();
+    let pump = thread::spawn(move || pump(reader, log_file, echo, typist, start, &heard));
 
-    let exit = wait(&mut child, cfg.timeout, &given_up_at)?;
+    let limits = Limits {
+        deadline: start + cfg.timeout,
+        given_up_at: &given_up_at,
+        silence: cfg.silence_limit.map(|limit| (limit, &*last_output)),
+    };
+    let exit = wait(&mut child, &limits)?;
     let elapsed = start.elapsed();
     let (log, arrivals) = pump.join().expect("log thread panicked")?;
     let result = RunResult {
@@ -463,6 +475,7 @@ fn pump(
     echo: bool,
     mut typist: Typist,
     start: Instant,
+    last_output: &Mutex<Instant>,
 ) -> Result<(Vec<u8>, Arrivals)> {
     let mut all = Vec::new();
     let mut arrivals = Vec::new();
@@ -475,6 +488,7 @@ fn pump(
             Err(e) => return Err(e).context("reading QEMU's output"),
         };
         let chunk = &buf[..n];
+        *last_output.lock().unwrap() = Instant::now();
         log.write_all(chunk).context("writing the log")?;
         if echo {
             let mut out = io::stdout().lock();
@@ -487,27 +501,37 @@ fn pump(
     }
 }
 
-/// Waits for QEMU; on timeout asks it to quit (SIGTERM lets it restore the
-/// terminal it put in raw mode), then kills it.
-fn wait(
-    child: &mut Child,
-    timeout: Duration,
-    given_up_at: &Mutex<Option<Instant>>,
-) -> Result<Exit> {
-    let deadline = Instant::now() + timeout;
+/// When a run is over although QEMU still runs.
+struct Limits<'a> {
+    deadline: Instant,
+    /// Set once the give-up text has been seen.
+    given_up_at: &'a Mutex<Option<Instant>>,
+    /// The longest silence allowed, and when the console last printed.
+    silence: Option<(Duration, &'a Mutex<Instant>)>,
+}
+
+impl Limits<'_> {
+    fn passed(&self, now: Instant) -> Option<Exit> {
+        if now >= self.deadline {
+            return Some(Exit::Timeout);
+        }
+        let given_up = self.given_up_at.lock().unwrap().is_some_and(|at| now >= at);
+        let silent = self
+            .silence
+            .is_some_and(|(limit, last)| now.duration_since(*last.lock().unwrap()) >= limit);
+        (given_up || silent).then_some(Exit::GaveUp)
+    }
+}
+
+/// Waits for QEMU; once a limit has passed asks it to quit (SIGTERM lets it
+/// restore the terminal it put in raw mode), then kills it.
+fn wait(child: &mut Child, limits: &Limits) -> Result<Exit> {
     let exit = loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Exit::from_status(status_code(status)));
         }
-        if Instant::now() >= deadline {
-            break Exit::Timeout;
-        }
-        if given_up_at
-            .lock()
-            .unwrap()
-            .is_some_and(|at| Instant::now() >= at)
-        {
-            break Exit::GaveUp;
+        if let Some(exit) = limits.passed(Instant::now()) {
+            break exit;
         }
         thread::sleep(Duration::from_millis(20));
     };
@@ -539,6 +563,31 @@ mod tests {
         args.iter()
             .map(|a| a.to_string_lossy().into_owned())
             .collect()
+    }
+
+    #[test]
+    fn a_run_is_over_at_its_deadline_after_the_give_up_text_or_a_silence() {
+        let start = Instant::now();
+        let (none, last) = (Mutex::new(None), Mutex::new(start));
+        let secs = Duration::from_secs;
+        let limits = Limits {
+            deadline: start + secs(900),
+            given_up_at: &none,
+            silence: Some((secs(240), &last)),
+        };
+        assert_eq!(limits.passed(start + secs(239)), None);
+        assert_eq!(limits.passed(start + secs(240)), Some(Exit::GaveUp));
+        // Output since then starts the silence again.
+        *last.lock().unwrap() = start + secs(200);
+        assert_eq!(limits.passed(start + secs(300)), None);
+        assert_eq!(limits.passed(start + secs(900)), Some(Exit::Timeout));
+        let unlimited = Limits {
+            silence: None,
+            ..limits
+        };
+        assert_eq!(unlimited.passed(start + secs(899)), None);
+        *none.lock().unwrap() = Some(start + secs(10));
+        assert_eq!(unlimited.passed(start + secs(10)), Some(Exit::GaveUp));
     }
 
     #[test]

@@ -81,8 +81,14 @@ pub fn group_config(group: &str, n: usize, scenarios: &[String]) -> QemuConfig {
         bytes: b"\x01\x01\x01qre".to_vec(),
     });
     qemu.give_up = Some((HANG_TEXT.to_owned(), Duration::from_secs(15)));
+    // A boot that fell silent (a CI run once hung so until its timeout,
+    // nothing from dom0 or rxen): every scenario prints well within this.
+    qemu.silence_limit = Some(Duration::from_secs(SILENCE_LIMIT_SECS));
     qemu
 }
+
+/// How long a dom0 boot may print nothing before it counts as hung.
+pub const SILENCE_LIMIT_SECS: u64 = 240;
 
 /// What dom0's kernel prints when a CPU made no progress for 21 s.
 pub const HANG_TEXT: &str = "rcu: INFO: rcu_preempt";
