@@ -25,6 +25,7 @@ mod dom0;
 mod io;
 mod save;
 mod storm;
+mod table;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -354,14 +355,15 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
             s.run(run, args.runs)?;
         }
     }
+    let (io_measure, save_measure) = (io::measure(args.runs), save::measure(args.runs));
     for run in 1..=args.runs {
         for s in &mut io_series {
-            s.run(run, args.runs)?;
+            s.run(&io_measure, run, args.runs)?;
         }
     }
     for run in 1..=args.runs {
         for s in &mut save_series {
-            s.run(run, args.runs)?;
+            s.run(&save_measure, run, args.runs)?;
         }
     }
 
@@ -380,10 +382,10 @@ pub fn bench(args: BenchArgs) -> Result<bool> {
         dom0::report(&dom0_series, args.runs, floor);
     }
     if !io_series.is_empty() {
-        io::report(&io_series, args.runs);
+        table::report(&io_measure, &io_series);
     }
     if !save_series.is_empty() {
-        save::report(&save_series, args.runs);
+        table::report(&save_measure, &save_series);
     }
     eprintln!("bench: done in {:.0} s", started.elapsed().as_secs_f64());
     let dom0_ok = dom0_series

@@ -14,27 +14,26 @@ use std::time::Duration;
 
 use anyhow::Result;
 use regex::Regex;
-use rxen_harness::{self as harness, Exit, QemuConfig, RunResult};
+use rxen_harness as harness;
 
-use super::{boot_numbered, failed_run, median};
+use super::table::{FigureSeries, Measure};
 
 /// MiB each transfer moves.
 const MIB: u64 = 64;
 
-/// What is measured, in the table's order.
-const FIGURES: [&str; 4] = [
-    "disk write",
-    "disk read",
-    "TCP domU->domU",
-    "TCP domU->dom0",
-];
+pub type IoSeries = FigureSeries<4>;
 
-pub struct IoSeries {
-    label: &'static str,
-    qemu: QemuConfig,
-    /// Per figure, one MiB/s per run.
-    figures: [Vec<f64>; 4],
-    failures: Vec<String>,
+/// What is measured, and the table's headings in its order.
+pub fn measure(runs: u32) -> Measure<4> {
+    Measure {
+        what: "disk and network transfers",
+        headings: ["disk write", "disk read", "TCP domU->domU", "TCP domU->dom0"],
+        parse: figures_of,
+        title: format!(
+            "PV disk and network through dom0's back-ends (cloud-kernel guests, {MIB} MiB each, MiB/s, more is better), same QEMU, median of {runs}:"
+        ),
+        aim: "aim: above 1 on every figure",
+    }
 }
 
 /// rxen's and (unless `no_xen`) Xen's configurations.
@@ -52,55 +51,6 @@ pub fn series(image: &std::path::Path, no_xen: bool, timeout: Duration) -> Resul
         all.push(IoSeries::new("Xen 4.17", qemu));
     }
     Ok(all)
-}
-
-impl IoSeries {
-    fn new(label: &'static str, qemu: QemuConfig) -> Self {
-        Self {
-            label,
-            qemu,
-            figures: Default::default(),
-            failures: Vec::new(),
-        }
-    }
-
-    /// Boots it once; a failed run is recorded, not returned.
-    pub fn run(&mut self, run: u32, runs: u32) -> Result<()> {
-        eprintln!(
-            "bench: run {run}/{runs} of the {} disk and network transfers ...",
-            self.label
-        );
-        let r = boot_numbered(&self.qemu, run)?;
-        match figures(&r) {
-            Ok(f) => {
-                eprintln!(
-                    "bench:   disk write {:.1}, read {:.1}, TCP to a domU {:.1}, to dom0 {:.1} MiB/s",
-                    f[0], f[1], f[2], f[3]
-                );
-                for (all, v) in self.figures.iter_mut().zip(f) {
-                    all.push(v);
-                }
-            }
-            Err(problem) => self.failures.push(failed_run(run, &problem, &r)),
-        }
-        Ok(())
-    }
-
-    pub fn is_rxen(&self) -> bool {
-        self.label == "rxen"
-    }
-
-    pub fn failed(&self) -> bool {
-        !self.failures.is_empty() || self.figures[0].is_empty()
-    }
-}
-
-/// The four figures of a run in MiB/s, or why it does not count.
-fn figures(r: &RunResult) -> Result<[f64; 4], String> {
-    if r.exit != Exit::Success && r.exit != Exit::PoweredOff {
-        return Err(format!("QEMU {}", r.exit));
-    }
-    figures_of(&r.log)
 }
 
 fn figures_of(log: &str) -> Result<[f64; 4], String> {
@@ -129,46 +79,6 @@ fn figures_of(log: &str) -> Result<[f64; 4], String> {
         return Err("the iobench scenario failed".into());
     }
     Ok([write, read, sent("10.0.0.11")?, sent("10.0.0.1")?])
-}
-
-/// The table: medians per figure and the rxen/Xen ratios.
-pub fn report(series: &[IoSeries], runs: u32) {
-    println!();
-    println!(
-        "PV disk and network through dom0's back-ends (cloud-kernel guests, {MIB} MiB each, MiB/s, more is better), same QEMU, median of {runs}:"
-    );
-    print!("  {:<10}", "");
-    for f in FIGURES {
-        print!(" {f:>15}");
-    }
-    println!();
-    for s in series {
-        print!("  {:<10}", s.label);
-        for f in &s.figures {
-            match median(f) {
-                Some(m) => print!(" {m:>15.1}"),
-                None => print!(" {:>15}", "FAILED"),
-            }
-        }
-        println!();
-    }
-    let rxen = series.iter().find(|s| s.is_rxen());
-    let xen = series.iter().find(|s| !s.is_rxen());
-    if let (Some(rxen), Some(xen)) = (rxen, xen) {
-        print!("  {:<10}", "rxen/Xen");
-        for (a, b) in rxen.figures.iter().zip(&xen.figures) {
-            match (median(a), median(b)) {
-                (Some(a), Some(b)) => print!(" {:>14.2}x", a / b),
-                _ => print!(" {:>15}", "-"),
-            }
-        }
-        println!("   (aim: above 1 on every figure)");
-    }
-    for s in series {
-        for f in &s.failures {
-            println!("FAILED {} I/O: {f}", s.label);
-        }
-    }
 }
 
 #[cfg(test)]

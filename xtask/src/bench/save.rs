@@ -13,32 +13,45 @@ use std::time::Duration;
 
 use anyhow::Result;
 use regex::Regex;
-use rxen_harness::{self as harness, Exit, QemuConfig, RunResult};
+use rxen_harness::{self as harness, QemuConfig};
 
-use super::{boot_numbered, failed_run, median};
+use super::table::{FigureSeries, Measure};
 
 /// The guest's memory, in MiB (the issue's figure).
 const GUEST_MIB: u32 = 256;
 /// dom0's memory here: a 256 MiB image beside the toolstack.
 const DOM0_MEM: &str = "dom0_mem=1024M";
 
-/// What is measured, in the table's order: the line's field and the
-/// table's heading.
-const FIGURES: [(&str, &str); 6] = [
-    ("save_s", "save s"),
-    ("restore_s", "restore s"),
-    ("migrate_idle_s", "migrate idle s"),
-    ("downtime_idle_ms", "down idle ms"),
-    ("migrate_busy_s", "migrate busy s"),
-    ("downtime_busy_ms", "down busy ms"),
+/// The fields of the scenario's line, in the table's order.
+const FIELDS: [&str; 6] = [
+    "save_s",
+    "restore_s",
+    "migrate_idle_s",
+    "downtime_idle_ms",
+    "migrate_busy_s",
+    "downtime_busy_ms",
 ];
 
-pub struct SaveSeries {
-    label: &'static str,
-    qemu: QemuConfig,
-    /// Per figure, one value per run.
-    figures: [Vec<f64>; 6],
-    failures: Vec<String>,
+pub type SaveSeries = FigureSeries<6>;
+
+/// What is measured, and the table's headings in its order.
+pub fn measure(runs: u32) -> Measure<6> {
+    Measure {
+        what: "save, restore and migrations",
+        headings: [
+            "save s",
+            "restore s",
+            "migrate idle s",
+            "down idle ms",
+            "migrate busy s",
+            "down busy ms",
+        ],
+        parse: figures_of,
+        title: format!(
+            "xl save, restore and migrate to this machine (a {GUEST_MIB} MiB cloud-kernel guest; busy: rewriting 32 MiB/s; down: the guest's longest gap), same QEMU, median of {runs}, less is better:"
+        ),
+        aim: "aim: downtimes at most 0.5",
+    }
 }
 
 /// rxen's and (unless `no_xen`) Xen's configurations.
@@ -64,55 +77,6 @@ fn with_dom0_mem(mut qemu: QemuConfig, timeout: Duration) -> QemuConfig {
     qemu
 }
 
-impl SaveSeries {
-    fn new(label: &'static str, qemu: QemuConfig) -> Self {
-        Self {
-            label,
-            qemu,
-            figures: Default::default(),
-            failures: Vec::new(),
-        }
-    }
-
-    /// Boots it once; a failed run is recorded, not returned.
-    pub fn run(&mut self, run: u32, runs: u32) -> Result<()> {
-        eprintln!(
-            "bench: run {run}/{runs} of the {} save, restore and migrations ({GUEST_MIB} MiB guest) ...",
-            self.label
-        );
-        let r = boot_numbered(&self.qemu, run)?;
-        match figures(&r) {
-            Ok(f) => {
-                eprintln!(
-                    "bench:   save {:.1} s, restore {:.1} s, migrate idle {:.1} s (down {:.0} ms), busy {:.1} s (down {:.0} ms)",
-                    f[0], f[1], f[2], f[3], f[4], f[5]
-                );
-                for (all, v) in self.figures.iter_mut().zip(f) {
-                    all.push(v);
-                }
-            }
-            Err(problem) => self.failures.push(failed_run(run, &problem, &r)),
-        }
-        Ok(())
-    }
-
-    pub fn is_rxen(&self) -> bool {
-        self.label == "rxen"
-    }
-
-    pub fn failed(&self) -> bool {
-        !self.failures.is_empty() || self.figures[0].is_empty()
-    }
-}
-
-/// The six figures of a run, or why it does not count.
-fn figures(r: &RunResult) -> Result<[f64; 6], String> {
-    if r.exit != Exit::Success && r.exit != Exit::PoweredOff {
-        return Err(format!("QEMU {}", r.exit));
-    }
-    figures_of(&r.log)
-}
-
 fn figures_of(log: &str) -> Result<[f64; 6], String> {
     if !log.contains("RXEN-SCENARIO-END savebench rc=0") {
         return Err("the savebench scenario failed".into());
@@ -122,52 +86,12 @@ fn figures_of(log: &str) -> Result<[f64; 6], String> {
         .find(|l| l.contains("RXEN-SAVE-BENCH "))
         .ok_or("no RXEN-SAVE-BENCH line")?;
     let mut out = [0.0; 6];
-    for (v, (key, _)) in out.iter_mut().zip(FIGURES) {
+    for (v, key) in out.iter_mut().zip(FIELDS) {
         let re = Regex::new(&format!(r" {key}=([\d.]+)(\s|$)")).unwrap();
         let c = re.captures(line).ok_or(format!("no {key}= in {line:?}"))?;
         *v = c[1].parse().map_err(|_| format!("bad {key} in {line:?}"))?;
     }
     Ok(out)
-}
-
-/// The table: medians per figure and the rxen/Xen ratios.
-pub fn report(series: &[SaveSeries], runs: u32) {
-    println!();
-    println!(
-        "xl save, restore and migrate to this machine (a {GUEST_MIB} MiB cloud-kernel guest; busy: rewriting 32 MiB/s; down: the guest's longest gap), same QEMU, median of {runs}, less is better:"
-    );
-    print!("  {:<10}", "");
-    for (_, heading) in FIGURES {
-        print!(" {heading:>15}");
-    }
-    println!();
-    for s in series {
-        print!("  {:<10}", s.label);
-        for f in &s.figures {
-            match median(f) {
-                Some(m) => print!(" {m:>15.1}"),
-                None => print!(" {:>15}", "FAILED"),
-            }
-        }
-        println!();
-    }
-    let rxen = series.iter().find(|s| s.is_rxen());
-    let xen = series.iter().find(|s| !s.is_rxen());
-    if let (Some(rxen), Some(xen)) = (rxen, xen) {
-        print!("  {:<10}", "rxen/Xen");
-        for (a, b) in rxen.figures.iter().zip(&xen.figures) {
-            match (median(a), median(b)) {
-                (Some(a), Some(b)) if b > 0.0 => print!(" {:>14.2}x", a / b),
-                _ => print!(" {:>15}", "-"),
-            }
-        }
-        println!("   (aim: downtimes at most 0.5)");
-    }
-    for s in series {
-        for f in &s.failures {
-            println!("FAILED {} save: {f}", s.label);
-        }
-    }
 }
 
 #[cfg(test)]
