@@ -109,7 +109,7 @@ fn xl_save_c_leaves_the_guest_running_where_it_was() {
     );
     assert_counted_on_intact(r, &l, 2);
     assert!(
-        matches!(field(r, &l, "state"), "r" | "b"),
+        is_live(field(r, &l, "state")),
         "xl list after the checkpoint: {l:?}"
     );
     assert!(
@@ -135,12 +135,20 @@ fn saves_and_restores_that_cannot_work_fail_cleanly_and_the_guest_runs_on() {
         "{l:?}"
     );
     assert!(
-        matches!(field(r, &l, "state"), "r" | "b"),
+        is_live(field(r, &l, "state")),
         "xl list after the failures: {l:?}"
     );
     // Nothing is left of the failed restores.
     assert_eq!(field(r, &l, "copies"), "0", "{l:?}");
     assert_free_memory_back(r, "RXEN-XL-SAVE-FAIL-FREE");
+}
+
+/// Whether an `xl list` state (dashes dropped) is a live domain's:
+/// running, blocked, or runnable and waiting for a CPU ("-", all flags
+/// clear: on 2 emulated CPUs shared with dom0 the guest's vCPU is often
+/// neither running nor blocked at the instant xl looks).
+fn is_live(state: &str) -> bool {
+    matches!(state, "r" | "b" | "-")
 }
 
 /// The guest counted on past where it was (by more than `more`) with its
@@ -207,7 +215,7 @@ fn a_migration_whose_receiver_dies_leaves_the_guest_running_unharmed() {
     );
     assert_eq!(field(r, &l, "domains"), "1", "{l:?}");
     assert!(
-        matches!(field(r, &l, "state"), "r" | "b"),
+        is_live(field(r, &l, "state")),
         "xl list after the failed migration: {l:?}"
     );
     // While it runs on, its pages stay split to 4 KiB (as Xen's stay

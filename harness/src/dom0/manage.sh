@@ -28,9 +28,12 @@ guest_offset() {
     awk -v g="$(watch_field "$1" up)" -v d="$(uptime_now)" 'BEGIN { printf "%.2f", g - d }'
 }
 
-# xl_state NAME: the State column of `xl list NAME` (r, b, p, ...).
+# xl_state NAME: the State column of `xl list NAME` with its dashes
+# dropped (r, b, p, ...); "-" for a domain with none of the flags set,
+# which is one whose vCPUs wait for a CPU (runnable, neither running nor
+# all blocked, as Xen reports it too); nothing for no such domain.
 xl_state() {
-    xlr list "$1" 2> /dev/null | awk -v n="$1" '$1 == n { gsub(/-/, "", $5); print $5 }'
+    xlr list "$1" 2> /dev/null | awk -v n="$1" '$1 == n { gsub(/-/, "", $5); print ($5 == "" ? "-" : $5) }'
 }
 
 # wait_watch NAME FIELD VALUE SECS: until NAME's latest watch line shows
