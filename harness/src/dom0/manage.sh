@@ -156,6 +156,9 @@ cpus = "0"'
         grep '^RXEN-SHARE' "$WORK/$name.console" 2> /dev/null | while read -r line; do
             echo "RXEN-XL-CREDIT name=$name ${line#RXEN-SHARE }"
         done
+        # Both windows measured, or the scenario failed (a guest that died
+        # of the emulator fault makes it run again in a fresh boot).
+        [ "$(grep -c '^RXEN-SHARE' "$WORK/$name.console" 2> /dev/null)" = 2 ] || rc=1
     done
     return $rc
 }
