@@ -382,6 +382,8 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
         pending: cfg.input.clone(),
         give_up: cfg.give_up.clone(),
         given_up_at: Arc::new(Mutex::new(None)),
+        give_up_scanned: 0,
+        pending_scanned: 0,
     };
     let given_up_at = typist.given_up_at.clone();
     let last_output = Arc::new(Mutex::new(start));
@@ -445,19 +447,23 @@ struct Typist {
     give_up: Option<(String, Duration)>,
     /// When the run is to end, once the give-up text has been seen.
     given_up_at: Arc<Mutex<Option<Instant>>>,
+    /// How much of the output each search has read (the give-up text's,
+    /// the first pending input's): each read looks at the new bytes only,
+    /// so a long console (an image crossing it) costs linear time.
+    give_up_scanned: usize,
+    pending_scanned: usize,
 }
 
 impl Typist {
     fn check(&mut self, output: &[u8]) {
         if let Some((text, grace)) = &self.give_up {
-            if String::from_utf8_lossy(output).contains(text.as_str()) {
+            if seen_since(output, &mut self.give_up_scanned, text) {
                 *self.given_up_at.lock().unwrap() = Some(Instant::now() + *grace);
                 self.give_up = None;
             }
         }
         while let Some(next) = self.pending.first() {
-            let seen = String::from_utf8_lossy(output).contains(next.after.as_str());
-            if !seen {
+            if !seen_since(output, &mut self.pending_scanned, &next.after) {
                 return;
             }
             if let Some(stdin) = self.stdin.as_mut() {
@@ -465,8 +471,20 @@ impl Typist {
                 let _ = stdin.write_all(&next.bytes).and_then(|()| stdin.flush());
             }
             self.pending.remove(0);
+            // The next input's text may have come before this one's.
+            self.pending_scanned = 0;
         }
     }
+}
+
+/// Whether `needle` is in `output`, reading only from where the last call
+/// stopped (`scanned`, moved on) less the needle's length (it may straddle
+/// two reads).
+fn seen_since(output: &[u8], scanned: &mut usize, needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    let from = scanned.saturating_sub(needle.len());
+    *scanned = output.len();
+    needle.is_empty() || output[from..].windows(needle.len()).any(|w| w == needle)
 }
 
 fn pump(
@@ -558,6 +576,19 @@ fn status_code(status: ExitStatus) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_is_found_across_reads_and_each_byte_read_once() {
+        let mut scanned = 0;
+        let mut out = b"boot ... rcu: INFO".to_vec();
+        assert!(!seen_since(&out, &mut scanned, "rcu: INFO: rcu_preempt"));
+        assert_eq!(scanned, out.len());
+        out.extend_from_slice(b": rcu_preempt detected stalls");
+        assert!(seen_since(&out, &mut scanned, "rcu: INFO: rcu_preempt"));
+        let mut scanned = 0;
+        assert!(seen_since(b"abc", &mut scanned, "abc"));
+        assert!(!seen_since(b"abcdef", &mut scanned, "x"));
+    }
 
     fn strings(args: &[OsString]) -> Vec<String> {
         args.iter()
