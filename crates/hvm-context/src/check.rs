@@ -3,9 +3,9 @@
 //! `hvm_load_mtrr_msr`), restated. Every failure is `-EINVAL` in Xen.
 
 use crate::records::{
-    HwCpu, HwMtrr, SaveHeader, HVM_FILE_MAGIC, HVM_FILE_VERSION, MTRR_CAP_VCNT_MASK,
-    MTRR_DEF_TYPE_TYPE_MASK, MTRR_VCNT, PENDING_ERROR_VALID, PENDING_RESERVED_MASK,
-    XEN_X86_FPU_INITIALISED,
+    legacy_mxcsr, mxcsr_valid, HwCpu, HwMtrr, SaveHeader, HVM_FILE_MAGIC, HVM_FILE_VERSION,
+    MTRR_CAP_VCNT_MASK, MTRR_DEF_TYPE_TYPE_MASK, MTRR_VCNT, PENDING_ERROR_VALID,
+    PENDING_RESERVED_MASK, XEN_X86_FPU_INITIALISED,
 };
 use crate::{CpuRecordError, HeaderError, MtrrError};
 
@@ -164,6 +164,10 @@ pub fn check_cpu(cpu: &HwCpu, limits: &CpuLimits) -> Result<(), CpuRecordError> 
     }
     if cpu.flags & !XEN_X86_FPU_INITIALISED != 0 {
         return Err(CpuRecordError::UnknownFlags(cpu.flags));
+    }
+    let mxcsr = legacy_mxcsr(&cpu.fpu_regs);
+    if cpu.flags & XEN_X86_FPU_INITIALISED != 0 && !mxcsr_valid(mxcsr) {
+        return Err(CpuRecordError::MxcsrReserved(mxcsr));
     }
     if cpu.msr_tsc_aux > u64::from(u32::MAX) {
         return Err(CpuRecordError::TscAuxTooWide(cpu.msr_tsc_aux));

@@ -10,6 +10,8 @@
 //!   Xen's loader.
 //! * [`check`]: the checks Xen's loader makes on HEADER, CPU and MTRR
 //!   records ([`check_header`], [`check_cpu`], [`check_mtrr`]).
+//! * [`lapic`]: a local APIC's registers to and from the LAPIC and
+//!   LAPIC_REGS records ([`LapicState`]).
 //!
 //! The toolstack treats the blob as opaque except for HEADER (which must be
 //! first, and which it copies) and MTRR instance 0; every rule here comes
@@ -23,6 +25,7 @@
 extern crate alloc;
 
 pub mod check;
+pub mod lapic;
 pub mod records;
 pub mod stream;
 
@@ -32,6 +35,7 @@ mod tests;
 use rxen_xen_abi::errno::{self, Errno};
 
 pub use check::{check_cpu, check_efer, check_header, check_mtrr, CpuLimits};
+pub use lapic::LapicState;
 pub use records::{
     CpuMsrs, CpuXsave, Descriptor, HwCpu, HwCpuXsave, HwLapic, HwLapicRegs, HwMsr, HwMsrEntry,
     HwMtrr, HwTscAdjust, HwVmceVcpu, SaveHeader,
@@ -164,6 +168,8 @@ pub enum CpuRecordError {
     BadPendingEvent(u32),
     /// A pending event's error code does not fit in 16 bits.
     BadErrorCode(u32),
+    /// The FPU image's MXCSR has reserved bits set (loading it faults).
+    MxcsrReserved(u32),
 }
 
 impl CpuRecordError {

@@ -793,6 +793,33 @@ impl<'a> CpuXsave<'a> {
         }
         Ok(Self { head, hdr, image })
     }
+
+    /// Whether XRSTOR can load the image under `xcr0` without faulting: it
+    /// names only components `xcr0` enables, is in the standard form with
+    /// a clear reserved header, and its MXCSR has no reserved bit (the
+    /// hypervisor must not take a #GP on the toolstack's bytes).
+    pub fn restorable_under(&self, xcr0: u64) -> bool {
+        self.hdr.xstate_bv & !xcr0 == 0
+            && self.hdr.xcomp_bv == 0
+            && self.hdr.reserved == [0; 6]
+            && mxcsr_valid(legacy_mxcsr(self.image))
+    }
+}
+
+/// MXCSR bits no x86-64 CPU has (its MXCSR_MASK is 0xFFFF, DAZ included):
+/// loading one faults.
+pub const MXCSR_RESERVED: u32 = 0xFFFF_0000;
+
+/// MXCSR in an FXSAVE/XSAVE legacy region (bytes 24..28).
+pub fn legacy_mxcsr(legacy: &[u8]) -> u32 {
+    legacy
+        .get(24..28)
+        .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Whether an MXCSR value loads without a fault.
+pub const fn mxcsr_valid(mxcsr: u32) -> bool {
+    mxcsr & MXCSR_RESERVED == 0
 }
 
 /// `struct hvm_viridian_domain_context` (VIRIDIAN_DOMAIN, 32 bytes).

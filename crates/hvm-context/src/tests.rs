@@ -599,3 +599,192 @@ proptest! {
         }
     }
 }
+
+/// An x2APIC guest's APIC: software-enabled, vectors in service and
+/// requested in several banks, its LVTs programmed.
+fn used_lapic() -> LapicState {
+    LapicState {
+        id: 6,
+        version: 0x0005_0014,
+        tpr: 0x20,
+        ldr: 1 << 6,
+        svr: 0x1FF,
+        esr: 0,
+        lvt: [0x0002_00EC, 0x1_0000, 0x400, 0x700, 0x400, 0xFE, 0x1_0000],
+        timer_initial: 0x1234,
+        timer_divide: 0xB,
+        isr: [0, 1 << 33, 0, 1 << 63],
+        irr: [1 << 20, 0, 1 << 7, 0],
+    }
+}
+
+#[test]
+fn lapic_records_say_x2apic_enabled_and_lay_out_registers_at_their_mmio_offsets() {
+    let s = used_lapic();
+    let (hw, regs) = s.records(false);
+    assert_eq!(hw.apic_base_msr, 0xFEE0_0C00);
+    assert_eq!(s.records(true).0.apic_base_msr, 0xFEE0_0D00);
+    assert_eq!(hw.disabled, 0);
+    // Divide configuration 0xB: divide by 1.
+    assert_eq!(hw.timer_divisor, 1);
+    let reg = |off: usize| u32::from_le_bytes(regs.data[off..off + 4].try_into().unwrap());
+    assert_eq!(reg(0x20), 6);
+    assert_eq!(reg(0x80), 0x20);
+    assert_eq!(reg(0xF0), 0x1FF);
+    assert_eq!(reg(0x320), 0x0002_00EC);
+    assert_eq!(reg(0x370), 0xFE);
+    assert_eq!(reg(0x2F0), 0x1_0000);
+    // Vector 97 (bank 3, bit 1) and 255 (bank 7, bit 31) in service.
+    assert_eq!(reg(0x130), 2);
+    assert_eq!(reg(0x170), 1 << 31);
+    assert_eq!(reg(0x200), 1 << 20);
+    assert_eq!(reg(0x240), 1 << 7);
+    // A timer rxen does not run is sent stopped.
+    assert_eq!(reg(0x380), 0);
+    assert_eq!(reg(0x3E0), 0xB);
+}
+
+#[test]
+fn lapic_records_load_back_into_the_same_state_but_the_loader_s_id() {
+    let s = used_lapic();
+    let (hw, regs) = s.records(false);
+    let ours = LapicState {
+        id: 6,
+        version: 0x0005_0014,
+        ldr: 1 << 6,
+        ..LapicState::default()
+    };
+    let back = LapicState::from_records(&hw, &regs, &ours)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        back,
+        LapicState {
+            timer_initial: 0,
+            ..s
+        }
+    );
+    let mut other = ours;
+    other.id = 2;
+    assert_eq!(
+        LapicState::from_records(&hw, &regs, &other)
+            .unwrap()
+            .unwrap()
+            .id,
+        2
+    );
+}
+
+#[test]
+fn a_software_disabled_lapic_record_loads_disabled() {
+    let mut s = used_lapic();
+    let (mut hw, regs) = s.records(false);
+    hw.disabled = lapic::VLAPIC_SW_DISABLED;
+    let back = LapicState::from_records(&hw, &regs, &s).unwrap().unwrap();
+    assert_eq!(back.svr & lapic::SVR_ENABLE, 0);
+    s.svr = 0xFF;
+    assert_eq!(s.records(false).0.disabled, lapic::VLAPIC_SW_DISABLED);
+}
+
+#[test]
+fn an_unused_xapic_lapic_record_is_skipped_and_a_used_one_refused() {
+    let s = used_lapic();
+    let (mut hw, mut regs) = s.records(false);
+    // A vCPU the guest never started, as Xen saves it: xAPIC, SVR 0xFF.
+    hw.apic_base_msr = 0xFEE0_0800;
+    hw.disabled = lapic::VLAPIC_SW_DISABLED;
+    regs.data[0xF0..0xF4].copy_from_slice(&0xFFu32.to_le_bytes());
+    assert_eq!(LapicState::from_records(&hw, &regs, &s), Ok(None));
+    // The guest enabled it in xAPIC mode: rxen cannot carry that on.
+    hw.disabled = 0;
+    regs.data[0xF0..0xF4].copy_from_slice(&0x1FFu32.to_le_bytes());
+    assert_eq!(
+        LapicState::from_records(&hw, &regs, &s),
+        Err(lapic::UnsupportedApicMode)
+    );
+    hw.apic_base_msr = 0xFEE0_0400;
+    assert_eq!(
+        LapicState::from_records(&hw, &regs, &s),
+        Err(lapic::UnsupportedApicMode)
+    );
+}
+
+#[test]
+fn lapic_timer_divisor_is_xen_s() {
+    // Divide configuration (TDCR bits 3, 1, 0) → divisor.
+    for (divide, divisor) in [
+        (0x0, 2),
+        (0x1, 4),
+        (0x2, 8),
+        (0x3, 16),
+        (0x8, 32),
+        (0x9, 64),
+        (0xA, 128),
+        (0xB, 1),
+    ] {
+        assert_eq!(lapic::timer_divisor(divide), divisor, "{divide:#x}");
+    }
+}
+
+proptest! {
+    /// Whatever the registers, records then load give them back (the
+    /// timer's count aside), and neither panics.
+    #[test]
+    fn lapic_state_survives_its_records(
+        tpr in 0u32..256, svr in 0x100u32..0x2000, lvt in any::<[u32; 7]>(),
+        divide in any::<u32>(), isr in any::<[u64; 4]>(), irr in any::<[u64; 4]>(),
+    ) {
+        let s = LapicState { tpr, svr, lvt, timer_divide: divide, isr, irr, ..used_lapic() };
+        let (hw, regs) = s.records(false);
+        let back = LapicState::from_records(&hw, &regs, &s).unwrap().unwrap();
+        prop_assert_eq!(back, LapicState { timer_initial: 0, ..s });
+    }
+
+    #[test]
+    fn any_lapic_record_loads_or_is_refused_without_panicking(
+        base in any::<u64>(), disabled in any::<u32>(), page in proptest::collection::vec(any::<u8>(), 1024),
+    ) {
+        let hw = HwLapic { apic_base_msr: base, disabled, timer_divisor: 0, tdt_msr: 0 };
+        let mut regs = HwLapicRegs { data: [0; 1024] };
+        regs.data.copy_from_slice(&page);
+        let _ = LapicState::from_records(&hw, &regs, &used_lapic());
+    }
+}
+
+#[test]
+fn only_xsave_images_xrstor_can_load_are_restorable() {
+    let mut body = vec![0u8; 24 + 832];
+    body[8] = 0x7;
+    body[24 + 512] = 0x3; // xstate_bv: x87|SSE
+    body[24 + 24..24 + 28].copy_from_slice(&0x1F80u32.to_le_bytes());
+    let ok = |b: &[u8], xcr0| CpuXsave::parse(b).unwrap().restorable_under(xcr0);
+    assert!(ok(&body, 0x7));
+    assert!(ok(&body, 0x3));
+    // A component XCR0 does not enable.
+    assert!(!ok(&body, 0x1));
+    // A reserved header byte.
+    let mut b = body.clone();
+    b[24 + 512 + 20] = 1;
+    assert!(!ok(&b, 0x7));
+    // A reserved MXCSR bit.
+    let mut b = body.clone();
+    b[24 + 24..24 + 28].copy_from_slice(&0x1_1F80u32.to_le_bytes());
+    assert!(!ok(&b, 0x7));
+}
+
+#[test]
+fn a_cpu_record_whose_mxcsr_would_fault_is_refused() {
+    let limits = CpuLimits::amd64(u64::MAX);
+    let mut cpu = toolstack_vcpu0();
+    cpu.flags = XEN_X86_FPU_INITIALISED;
+    cpu.fpu_regs[24..28].copy_from_slice(&0x1F80u32.to_le_bytes());
+    assert_eq!(check_cpu(&cpu, &limits), Ok(()));
+    cpu.fpu_regs[24..28].copy_from_slice(&0x8000_1F80u32.to_le_bytes());
+    assert_eq!(
+        check_cpu(&cpu, &limits),
+        Err(CpuRecordError::MxcsrReserved(0x8000_1F80))
+    );
+    // Not looked at when the record says the FPU was never used.
+    cpu.flags = 0;
+    assert_eq!(check_cpu(&cpu, &limits), Ok(()));
+}

@@ -3,7 +3,10 @@
 //! the toolstack and what sethvmcontext loads. The domain must be paused:
 //! its vCPUs' state is read and written while they are off their CPUs.
 
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+
+use rxen_hvm_context::lapic::{self, LapicState};
 
 use rxen_hvm_context::check::{self, CpuLimits};
 use rxen_hvm_context::records::*;
@@ -39,9 +42,11 @@ fn header() -> SaveHeader {
 }
 
 /// HEADER, the CPU record of each vCPU that is up (as Xen: a vCPU without
-/// one stays down when the stream is loaded), each vCPU's MTRR and
-/// CPU_XSAVE records, then END; in ascending typecode order, as Xen
-/// writes them and loads them (XSAVE overrides the CPU record's FPU image).
+/// one stays down when the stream is loaded), each vCPU's LAPIC,
+/// LAPIC_REGS, MTRR and CPU_XSAVE records, then END; in ascending
+/// typecode order, as Xen writes them and loads them (XSAVE overrides the
+/// CPU record's FPU image). Xen needs the APIC records: without them a
+/// guest it restores finds its APIC back in xAPIC mode.
 pub fn save(d: &Domain) -> Result<Vec<u8>, Errno> {
     let mut w = Writer::new();
     w.header(&header());
@@ -49,6 +54,17 @@ pub fn save(d: &Domain) -> Result<Vec<u8>, Errno> {
     for v in vcpus.iter().filter(|v| v.is_up()) {
         let inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
         w.record(HVM_SAVE_CODE_CPU, v.id as u16, &inner.arch.hvm_cpu());
+    }
+    let mut apics = Vec::with_capacity(vcpus.len());
+    for v in vcpus.iter() {
+        let inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
+        apics.push((v.id as u16, inner.lapic.state().records(v.id == 0)));
+    }
+    for (id, (hw, _)) in &apics {
+        w.record(HVM_SAVE_CODE_LAPIC, *id, hw);
+    }
+    for (id, (_, regs)) in &apics {
+        w.record(HVM_SAVE_CODE_LAPIC_REGS, *id, regs);
     }
     for v in vcpus.iter() {
         let inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
@@ -84,9 +100,52 @@ pub fn load(d: &Domain, blob: &[u8]) -> Result<(), Errno> {
     if d.vcpus().iter().all(|v| v.cpu_time() == 0) {
         d.mask_all_ports();
     }
+    let mut apic_hw = BTreeMap::new();
     for record in reader {
         let record = record.map_err(|e| e.errno())?;
+        if record.typecode == HVM_SAVE_CODE_LAPIC {
+            // Its registers follow (LAPIC_REGS): both make the state.
+            let hw: HwLapic = read_zero_extended(record.body).map_err(|e| e.errno())?;
+            apic_hw.insert(record.instance, hw);
+            continue;
+        }
+        if record.typecode == HVM_SAVE_CODE_LAPIC_REGS {
+            load_lapic(
+                d,
+                record.instance,
+                apic_hw.get(&record.instance),
+                record.body,
+            )?;
+            continue;
+        }
         load_record(d, record.typecode, record.instance, record.body)?;
+    }
+    Ok(())
+}
+
+/// A vCPU's APIC from its LAPIC_REGS record and its LAPIC record (`hw`;
+/// a stream without one is taken as x2APIC, enabled).
+fn load_lapic(d: &Domain, instance: u16, hw: Option<&HwLapic>, body: &[u8]) -> Result<(), Errno> {
+    let regs: HwLapicRegs = read_exact(body).map_err(|e| e.errno())?;
+    let v = d.vcpu(u32::from(instance)).ok_or(errno::ENOENT)?;
+    let mut inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
+    let hw = hw.copied().unwrap_or(HwLapic {
+        apic_base_msr: lapic::APIC_BASE_ADDRESS | lapic::APIC_BASE_ENABLE | lapic::APIC_BASE_EXTD,
+        disabled: 0,
+        timer_divisor: 0,
+        tdt_msr: 0,
+    });
+    match LapicState::from_records(&hw, &regs, &inner.lapic.state()) {
+        Ok(Some(state)) => inner.lapic.load(&state),
+        Ok(None) => {}
+        Err(lapic::UnsupportedApicMode) => {
+            log::warn!(
+                "d{}v{instance}: the saved APIC is in xAPIC mode (base {:#x}); rxen's guests have x2APIC only",
+                d.id,
+                hw.apic_base_msr
+            );
+            return Err(errno::EINVAL);
+        }
     }
     Ok(())
 }
@@ -120,6 +179,9 @@ fn load_record(d: &Domain, typecode: u16, instance: u16, body: &[u8]) -> Result<
         }
         HVM_SAVE_CODE_CPU_XSAVE => {
             let xsave = CpuXsave::parse(body).map_err(|e| e.errno())?;
+            if !xsave.restorable_under(xsave.head.xcr0) {
+                return Err(errno::EINVAL);
+            }
             let v = d.vcpu(u32::from(instance)).ok_or(errno::ENOENT)?;
             let mut inner = v.inner.try_lock().ok_or(errno::EAGAIN)?;
             inner
@@ -128,15 +190,38 @@ fn load_record(d: &Domain, typecode: u16, instance: u16, body: &[u8]) -> Result<
                 .map_err(|()| errno::EINVAL)
         }
         // Per-vCPU state rxen keeps elsewhere or does not model yet.
-        HVM_SAVE_CODE_LAPIC
-        | HVM_SAVE_CODE_LAPIC_REGS
-        | HVM_SAVE_CODE_CPU_MSR
-        | HVM_SAVE_CODE_TSC_ADJUST
-        | HVM_SAVE_CODE_VMCE_VCPU => {
+        HVM_SAVE_CODE_CPU_MSR | HVM_SAVE_CODE_TSC_ADJUST | HVM_SAVE_CODE_VMCE_VCPU => {
             log::debug!("d{}: HVM record {} ignored", d.id, typecode_name(typecode));
             Ok(())
+        }
+        // Interrupt wires Xen saves for every HVM domain, PVH too (all
+        // clear: a PVH domain has no emulated devices to drive them).
+        HVM_SAVE_CODE_PCI_IRQ | HVM_SAVE_CODE_ISA_IRQ | HVM_SAVE_CODE_PCI_LINK => {
+            check_wires(typecode, body)
         }
         // Emulated devices a PVH domain does not have.
         _ => Err(errno::ENODEV),
     }
+}
+
+/// A PCI_IRQ, ISA_IRQ or PCI_LINK record: of its length, and with no wire
+/// asserted (a domain that had one would have had a device rxen lacks).
+/// The links' routes are not wires: any are accepted.
+fn check_wires(typecode: u16, body: &[u8]) -> Result<(), Errno> {
+    let asserted = match typecode {
+        HVM_SAVE_CODE_PCI_IRQ => read_exact::<HwPciIrqs>(body)
+            .map_err(|e| e.errno())?
+            .i
+            .iter()
+            .any(|&w| w != 0),
+        HVM_SAVE_CODE_ISA_IRQ => read_exact::<HwIsaIrqs>(body).map_err(|e| e.errno())?.i != 0,
+        _ => {
+            read_exact::<HwPciLink>(body).map_err(|e| e.errno())?;
+            false
+        }
+    };
+    if asserted {
+        return Err(errno::ENODEV);
+    }
+    Ok(())
 }

@@ -77,6 +77,9 @@ pub struct Vcpu {
     pub runstate: super::runstate::RunstateAccount,
     /// SCHEDOP_poll timeout in system time; 0 = none.
     pub poll_deadline: AtomicU64,
+    /// This vCPU's own event-upcall vector (HVMOP_set_evtchn_upcall_vector);
+    /// 0: the domain's callback vector.
+    pub upcall_vector: AtomicU8,
     /// Ports a SCHEDOP_poll waits on (empty: not polling). Checked after
     /// the vCPU is marked blocked, so a kick in between is not lost.
     pub poll_ports: crate::sync::TicketLock<alloc::vec::Vec<u32>>,
@@ -119,6 +122,7 @@ impl Vcpu {
             tlb_seen: AtomicU64::new(0),
             runstate: super::runstate::RunstateAccount::new(),
             poll_deadline: AtomicU64::new(0),
+            upcall_vector: AtomicU8::new(0),
             poll_ports: crate::sync::TicketLock::new(alloc::vec::Vec::new()),
             posted: [const { AtomicU64::new(0) }; 4],
             startup: AtomicU32::new(NO_INIT),

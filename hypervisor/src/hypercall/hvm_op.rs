@@ -15,12 +15,28 @@ pub fn call(call: &mut Call) -> Outcome {
     let result = match cmd {
         HVMOP_SET_PARAM => set_param(call, arg),
         HVMOP_GET_PARAM => get_param(call, arg),
+        HVMOP_SET_EVTCHN_UPCALL_VECTOR => set_upcall_vector(call, arg),
         _ => Err(errno::ENOSYS),
     };
     match result {
         Ok(v) => ok(v),
         Err(e) => err(e),
     }
+}
+
+/// HVMOP_set_evtchn_upcall_vector: the caller's vCPU `vcpu` takes its
+/// event upcalls on `vector` rather than on the domain's callback vector.
+/// Linux uses it when Xen offers it (Xen 4.17 does; rxen's CPUID does not
+/// yet), and asks again after a resume: a guest saved on Xen and restored
+/// here BUG()s if this fails.
+fn set_upcall_vector(call: &mut Call, arg: u64) -> Result<u64, Errno> {
+    let req: XenHvmSetEvtchnUpcallVector = call.read(arg)?;
+    if req.vector < 0x10 {
+        return Err(errno::EINVAL);
+    }
+    let vcpu = call.dom.vcpu(req.vcpu).ok_or(errno::ENOENT)?;
+    vcpu.upcall_vector.store(req.vector, Ordering::SeqCst);
+    Ok(0)
 }
 
 fn index(param: &XenHvmParam) -> Result<usize, Errno> {

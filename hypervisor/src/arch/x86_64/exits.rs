@@ -251,7 +251,13 @@ pub fn deliver_interrupts(dom: &Domain, vcpu: &Vcpu, inner: &mut VcpuInner) {
             }
         }
     }
-    let callback = dom.callback_vector.load(Ordering::Relaxed);
+    // A vector of the vCPU's own (Xen raises it in the APIC, and Linux
+    // EOIs it; with the guest's APIC software-disabled, as a PVH Linux
+    // leaves it, that EOI finds nothing in service) or the domain's.
+    let callback = match vcpu.upcall_vector.load(Ordering::Relaxed) {
+        0 => dom.callback_vector.load(Ordering::Relaxed),
+        own => own,
+    };
     let upcall = callback != 0 && vcpu.upcall_pending();
     let apic = inner.lapic.pending();
     if apic.is_none() {

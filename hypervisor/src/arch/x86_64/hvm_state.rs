@@ -128,6 +128,11 @@ impl ArchVcpu {
         let fpu = c.flags & XEN_X86_FPU_INITIALISED != 0;
         if fpu {
             self.load_fpu_image(&c.fpu_regs);
+            // The image's x87 and SSE state must be enabled in XCR0 for
+            // XRSTOR to load it. A CPU_XSAVE record, if one follows, sets
+            // the guest's XCR0; Xen 4.17 under QEMU sends none (its guests
+            // then go on with x87|SSE, Xen's default).
+            self.set_xcr0(self.xcr0() | X87_SSE);
         }
         let r = self.regs_mut();
         (r.rbx, r.rcx, r.rdx) = (c.rbx, c.rcx, c.rdx);

@@ -3,6 +3,8 @@
 //! TPR, SVR, LVTs, ESR, EOI, IRR/ISR, self-IPIs and the ICR (INIT/SIPI and
 //! fixed IPIs are handed to the caller to route).
 
+use rxen_hvm_context::LapicState;
+
 /// What an ICR write asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IpiRequest {
@@ -47,6 +49,8 @@ pub struct VirtualLapic {
 }
 
 const LVT_MASKED: u32 = 1 << 16;
+/// Version 0x14, 6 LVT entries (max index 5).
+const VERSION: u32 = 0x0005_0014;
 
 impl VirtualLapic {
     pub fn new(apic_id: u32) -> Self {
@@ -70,11 +74,38 @@ impl VirtualLapic {
         self.id
     }
 
+    /// The registers as Xen's LAPIC records carry them (save).
+    pub fn state(&self) -> LapicState {
+        LapicState {
+            id: self.id,
+            version: VERSION,
+            tpr: self.tpr,
+            ldr: self.ldr,
+            svr: self.svr,
+            esr: self.esr,
+            lvt: self.lvt,
+            timer_initial: self.timer_initial,
+            timer_divide: self.timer_divide,
+            isr: self.isr,
+            irr: self.irr,
+        }
+    }
+
+    /// Takes the registers a restored guest had; its ID and LDR stay this
+    /// vCPU's (`LapicState::from_records` kept them), no IPI is under way.
+    pub fn load(&mut self, s: &LapicState) {
+        (self.tpr, self.svr, self.esr) = (s.tpr, s.svr, s.esr);
+        self.lvt = s.lvt;
+        (self.timer_initial, self.timer_divide) = (s.timer_initial, s.timer_divide);
+        (self.isr, self.irr) = (s.isr, s.irr);
+        self.icr = 0;
+    }
+
     /// RDMSR of an x2APIC register; `None` = no such register (#GP).
     pub fn read(&self, msr: u32) -> Option<u64> {
         let v = match msr {
             0x802 => self.id,
-            0x803 => 0x0005_0014, // version 0x14, 6 LVT entries (max index 5)
+            0x803 => VERSION,
             0x808 => self.tpr,
             0x80A => self.tpr, // PPR: no in-service priority tracking beyond TPR
             0x80D => self.ldr,
