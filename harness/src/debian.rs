@@ -91,17 +91,36 @@ fn parse_kernel_dependency(output: &str) -> Option<String> {
 /// `apt-get download PACKAGE` into `target/guest-cache/debs/`, unless a
 /// `.deb` of that package is already there.
 pub(crate) fn download_deb(package: &str) -> Result<PathBuf> {
+    download_debs(&[package])?;
+    let debs = guest_cache_dir().join("debs");
+    find_deb(&debs, package)?
+        .with_context(|| format!("apt-get download {package} succeeded but left no .deb"))
+}
+
+/// The packages of `packages` that have no `.deb` in
+/// `target/guest-cache/debs/` yet, downloaded there by one `apt-get
+/// download` (one run per package cost a fresh machine most of a minute
+/// for dom0's fifty).
+pub(crate) fn download_debs(packages: &[&str]) -> Result<()> {
     let debs = guest_cache_dir().join("debs");
     fs::create_dir_all(&debs).with_context(|| format!("creating {}", debs.display()))?;
-    if let Some(deb) = find_deb(&debs, package)? {
-        return Ok(deb);
+    let mut missing = Vec::new();
+    for p in packages {
+        if find_deb(&debs, p)?.is_none() {
+            missing.push(*p);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
     }
     eprintln!(
-        "xtask: downloading {package} (apt-get download) into {} ...",
+        "xtask: downloading {} (apt-get download) into {} ...",
+        missing.join(" "),
         debs.display()
     );
     let status = Command::new("apt-get")
-        .args(["download", package])
+        .arg("download")
+        .args(&missing)
         .current_dir(&debs)
         .stdin(Stdio::null())
         .stdout(Stdio::from(std::io::stderr()))
@@ -109,10 +128,10 @@ pub(crate) fn download_deb(package: &str) -> Result<PathBuf> {
         .context("running apt-get download")?;
     ensure!(
         status.success(),
-        "`apt-get download {package}` failed ({status})"
+        "`apt-get download {}` failed ({status})",
+        missing.join(" ")
     );
-    find_deb(&debs, package)?
-        .with_context(|| format!("apt-get download {package} succeeded but left no .deb"))
+    Ok(())
 }
 
 /// The `.deb` of `package` in `dir`, if one was downloaded there.

@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 
 use anyhow::{ensure, Context, Result};
 
-use crate::debian::{deb_version, download_deb};
+use crate::debian::{deb_version, download_deb, download_debs};
 use crate::guest_cache_dir;
 use crate::prereq::run_apt_as_root;
 
@@ -167,6 +167,8 @@ pub fn fetch_toolstack() -> Result<Vec<Unpacked>> {
         }
     }
     let packages = package_closure(TOOLSTACK_PACKAGES, apt_cache_depends)?;
+    let names: Vec<&str> = packages.iter().map(String::as_str).collect();
+    download_debs(&names).context("cannot fetch the toolstack's Debian packages")?;
     let mut unpacked = Vec::new();
     for package in packages {
         let deb = download_deb(&package)
