@@ -4,6 +4,7 @@
 //! developer's `cargo xtask run`, CI and the tests all build and boot the
 //! hypervisor the same way.
 
+mod console_files;
 mod control;
 mod cpio;
 mod debian;
@@ -24,6 +25,7 @@ use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
 
+pub use console_files::{dom0_assets_with_files, exported_file, exported_to_disk};
 pub use control::{dom0_boot_modules, rxen_dom0_qemu_config, DOM0_RXEN_OPTIONS};
 pub use cpio::CpioWriter;
 pub use debian::{fetch_debian_kernel, DebianKernel, CLOUD_KERNEL_PACKAGE, GENERIC_KERNEL_PACKAGE};

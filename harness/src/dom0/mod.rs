@@ -117,12 +117,14 @@ const STATE_DIRS: &[(&str, u32)] = &[
 pub const INIT_SCRIPT: &str = include_str!("init.sh");
 /// `/etc/rxen/scenarios.sh`: one shell function per scenario (the management
 /// commands' ones, of `xl pause`, `vcpu-pin`, `sched-credit`, `mem-set`, …, from
-/// manage.sh; the disks and networks ones from devices.sh).
+/// manage.sh; the disks and networks ones from devices.sh; save and
+/// migration from migrate.sh; images between Xen and rxen from interop.sh).
 pub const SCENARIOS_SCRIPT: &str = concat!(
     include_str!("scenarios.sh"),
     include_str!("manage.sh"),
     include_str!("devices.sh"),
-    include_str!("migrate.sh")
+    include_str!("migrate.sh"),
+    include_str!("interop.sh")
 );
 
 /// The dom0's kernel (Debian's generic one) and initramfs.

@@ -64,14 +64,19 @@ pub fn group_run(group: &str, mut todo: Vec<String>) -> RunResult {
 
 pub fn group_config(group: &str, n: usize, scenarios: &[String]) -> QemuConfig {
     let scenarios: Vec<&str> = scenarios.iter().map(String::as_str).collect();
-    let mut qemu = harness::rxen_dom0_qemu_config(
-        &format!("dom0-{group}-{n}"),
-        &hypervisor(),
-        dom0_assets(),
-        &scenarios,
-        "",
-    )
-    .expect("configuring the dom0 run");
+    dom0_config(&format!("dom0-{group}-{n}"), dom0_assets(), &scenarios)
+}
+
+/// A dom0 boot on rxen (named `name`, with `assets`) running `scenarios`,
+/// with the test limits: 15 minutes, given up on a dom0 hang or silence.
+pub fn dom0_config(name: &str, assets: &harness::Dom0Assets, scenarios: &[&str]) -> QemuConfig {
+    let qemu = harness::rxen_dom0_qemu_config(name, &hypervisor(), assets, scenarios, "")
+        .expect("configuring the dom0 run");
+    with_test_limits(qemu)
+}
+
+/// `qemu` with the dom0 tests' limits (either hypervisor's boot).
+pub fn with_test_limits(mut qemu: QemuConfig) -> QemuConfig {
     qemu.timeout = Duration::from_secs(900);
     // dom0 hung (its RCU stall detector speaks after 21 s): rxen's view of
     // the domains, run queues and event delivery for the log, then the

@@ -1,0 +1,222 @@
+//! Save images between Xen 4.17 and rxen, both ways: users moving from Xen
+//! bring their saved guests along, and can go back. Debian's Xen runs in
+//! the same QEMU with the same dom0 (kernel, toolstack, scenarios): a Xen
+//! boot saves a counting guest and writes the image to a disk QEMU gives
+//! it; an rxen boot restores it from its initramfs and saves a guest of its
+//! own, printing the image on the console (its dom0 has no disk), which a
+//! last Xen boot restores (scenarios in harness/src/dom0/interop.sh).
+//!
+//! Neither test runs in CI yet (see their `ignore` reasons and
+//! docs/design.md); run them with
+//! `cargo test -p rxen-integration --test interop -- --ignored --nocapture`.
+
+mod common;
+
+use std::sync::OnceLock;
+
+use common::dom0_group::*;
+use rxen_harness::{self as harness, Dom0Assets, RunResult};
+
+/// Boots per step: a boot can meet the emulator fault (docs/design.md), and
+/// Xen's dom0 processes die now and then while xl maps guest memory
+/// (`qemu-svm.md`).
+const TRIES: usize = 3;
+/// Where `import` finds the image, in dom0.
+const IMPORT_PATH: &str = "var/lib/xen/import/domu-moved.img.gz";
+
+/// What a step left: the boot that did it (or the last that tried), and
+/// the image it exported, if it did.
+struct Step {
+    run: RunResult,
+    image: Option<Vec<u8>>,
+}
+
+/// One direction: the exporting boot, and the importing one once the
+/// export gave an image.
+struct Move {
+    from: Step,
+    to: Option<Step>,
+}
+
+fn xen() -> &'static harness::XenHypervisor {
+    static XEN: OnceLock<harness::XenHypervisor> = OnceLock::new();
+    XEN.get_or_init(|| harness::fetch_xen_hypervisor().expect("fetching Xen 4.17"))
+}
+
+/// Xen saves (to a disk: its console is too slow), rxen restores.
+fn xen_to_rxen() -> &'static Move {
+    static RUN: OnceLock<Move> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let base = dom0_assets();
+        let disk = harness::target_dir().join("interop-export-disk.img");
+        let from = step(
+            "xen-export",
+            &["export=disk"],
+            |name, s| {
+                blank_disk(&disk);
+                let mut qemu = xen_config(xen(), name, base, s);
+                qemu.extra_qemu_args.extend(
+                    [
+                        "-drive",
+                        &format!("file={},format=raw,if=none,id=export", disk.display()),
+                        "-device",
+                        "ide-hd,drive=export,bus=ide.0",
+                    ]
+                    .map(String::from),
+                );
+                faulty_boot(qemu)
+            },
+            |r| harness::exported_to_disk(&r.log, &disk).ok(),
+        );
+        let to = from.image.as_ref().map(|image| {
+            let assets = with_image(base, "interop-from-xen", image);
+            step(
+                "rxen-import",
+                &["import"],
+                |name, s| faulty_boot(dom0_config(name, &assets, s)),
+                |_| None,
+            )
+        });
+        Move { from, to }
+    })
+}
+
+/// rxen saves (to its console: its dom0 has no disk), Xen restores.
+fn rxen_to_xen() -> &'static Move {
+    static RUN: OnceLock<Move> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let base = dom0_assets();
+        let from = step(
+            "rxen-export",
+            &["export"],
+            |name, s| faulty_boot(dom0_config(name, base, s)),
+            |r| harness::exported_file(&r.log).ok().map(|(_, bytes)| bytes),
+        );
+        let to = from.image.as_ref().map(|image| {
+            let assets = with_image(base, "interop-from-rxen", image);
+            step(
+                "xen-import",
+                &["import"],
+                |name, s| faulty_boot(xen_config(xen(), name, &assets, s)),
+                |_| None,
+            )
+        });
+        Move { from, to }
+    })
+}
+
+/// Runs `scenarios` in up to [`TRIES`] boots until they all pass and, if
+/// one is an export, `image` finds what it exported in the boot.
+fn step(
+    name: &str,
+    scenarios: &[&str],
+    boot: impl Fn(&str, &[&str]) -> RunResult,
+    image: impl Fn(&RunResult) -> Option<Vec<u8>>,
+) -> Step {
+    let exports = scenarios.iter().any(|s| s.starts_with("export"));
+    let mut last = None;
+    for n in 1..=TRIES {
+        let run = boot(&format!("interop-{name}-{n}"), scenarios);
+        report(&run);
+        let passed = scenarios.iter().all(|s| {
+            let s = s.split('=').next().unwrap_or(s);
+            run.log.contains(&format!("RXEN-SCENARIO-END {s} rc=0"))
+        });
+        let image = if exports && passed { image(&run) } else { None };
+        let done = passed && (image.is_some() || !exports);
+        last = Some(Step { run, image });
+        if done {
+            break;
+        }
+        eprintln!("interop step {name}: boot {n} did not pass: another boot");
+    }
+    last.expect("at least one boot")
+}
+
+/// A 64 MiB disk of zeros, for Xen's dom0 to write the image on.
+fn blank_disk(path: &std::path::Path) {
+    let f = std::fs::File::create(path).expect("creating the export disk");
+    f.set_len(64 << 20).expect("sizing the export disk");
+}
+
+/// A Xen boot of dom0 with `assets`, with the dom0 tests' limits.
+fn xen_config(
+    xen: &harness::XenHypervisor,
+    name: &str,
+    assets: &Dom0Assets,
+    scenarios: &[&str],
+) -> harness::QemuConfig {
+    let qemu = harness::xen_dom0_qemu_config(name, xen, assets, scenarios)
+        .expect("configuring the Xen run");
+    with_test_limits(qemu)
+}
+
+/// dom0's initramfs with `image` where `import` looks for it.
+fn with_image(base: &Dom0Assets, name: &str, image: &[u8]) -> Dom0Assets {
+    harness::dom0_assets_with_files(base, name, &[(IMPORT_PATH, image)])
+        .expect("adding the image to dom0's initramfs")
+}
+
+fn number(r: &RunResult, l: &[(String, String)], key: &str) -> i64 {
+    let v = field(r, l, key);
+    v.parse()
+        .unwrap_or_else(|_| r.fail(&format!("{key}={v:?} is not a number in {l:?}")))
+}
+
+/// The exporting boot's line and the importing boot's: the guest counted
+/// on from where it was saved, its region intact, its wall clock right,
+/// its one vCPU up, in a domain of the other hypervisor.
+#[track_caller]
+fn check_moved(from: &Step, to: &Step, what: &str) {
+    let (fr, tr) = (&from.run, &to.run);
+    assert_scenario_passed(fr, "export");
+    let e = fields(fr, "RXEN-XL-EXPORT")
+        .pop()
+        .unwrap_or_else(|| fr.fail("no RXEN-XL-EXPORT line"));
+    assert_scenario_passed(tr, "import");
+    let i = only_line(tr, "RXEN-XL-IMPORT");
+    eprintln!("{what}: saved {e:?}; restored {i:?}");
+    assert_eq!(field(tr, &i, "found"), "yes", "{i:?}");
+    assert_eq!(
+        field(tr, &i, "sha256"),
+        field(fr, &e, "sha256"),
+        "the image arrived changed"
+    );
+    assert_eq!(field(tr, &i, "restored"), "0", "xl restore: {i:?}");
+    let (before, after) = (number(fr, &e, "before"), number(tr, &i, "after"));
+    assert!(
+        after > before,
+        "{what}: the count went from {before} to {after}"
+    );
+    assert_eq!(
+        field(tr, &i, "mismatches"),
+        "0",
+        "its memory changed: {i:?}"
+    );
+    assert_eq!(field(tr, &i, "cpus"), "1", "{i:?}");
+    let (wb, wa) = (number(fr, &e, "wall"), number(tr, &i, "wall"));
+    assert!(
+        (wa - wb).abs() <= 2,
+        "{what}: wall clock offset {wb} s before, {wa} s after"
+    );
+}
+
+#[track_caller]
+fn check_move(m: &Move, what: &str) {
+    let Some(to) = &m.to else {
+        m.from.run.fail(&format!("{what}: no image was exported"));
+    };
+    check_moved(&m.from, to, what);
+}
+
+#[test]
+#[ignore = "blocked: a Linux booted on Xen uses FIFO event channels, which rxen does not offer yet; on resume here EVTCHNOP_init_control fails and Linux BUG()s (events_fifo.c)"]
+fn a_guest_saved_on_xen_4_17_restores_and_runs_on_rxen() {
+    check_move(xen_to_rxen(), "Xen 4.17 → rxen");
+}
+
+#[test]
+#[ignore = "not in CI yet: rxen's image crosses its serial console (2-3 minutes of output), and the host triple-faulted (the emulator fault, docs/design.md) in two of three such boots; run by hand"]
+fn a_guest_saved_on_rxen_restores_and_runs_on_xen_4_17() {
+    check_move(rxen_to_xen(), "rxen → Xen 4.17");
+}
