@@ -25,8 +25,9 @@ use crate::{content_hash, guest_cache_dir};
 /// dependency order): the toolstack's devices, and what serves the guests'
 /// disks (`loop` for image files, `xen-blkback`) and networks (`bridge`,
 /// `xen-netback`). Not `ahci` and `sd_mod`, which the interop tests' Xen
-/// export needs: with their 2 MiB the devsave scenario's disk images no
-/// longer fitted in dom0's root file system (loop write errors).
+/// export needs: in the one run with their 2 MiB the devsave scenario's
+/// disk image could not be written (loop write errors; most likely dom0's
+/// root file system ran full).
 pub const DOM0_MODULES: &[&str] = &[
     "xenfs",
     "xen-privcmd",
