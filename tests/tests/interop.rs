@@ -157,12 +157,6 @@ fn with_image(base: &Dom0Assets, name: &str, image: &[u8]) -> Dom0Assets {
         .expect("adding the image to dom0's initramfs")
 }
 
-fn number(r: &RunResult, l: &[(String, String)], key: &str) -> i64 {
-    let v = field(r, l, key);
-    v.parse()
-        .unwrap_or_else(|_| r.fail(&format!("{key}={v:?} is not a number in {l:?}")))
-}
-
 /// The exporting boot's line and the importing boot's: the guest counted
 /// on from where it was saved, its region intact, its wall clock right,
 /// its one vCPU up, in a domain of the other hypervisor.

@@ -33,12 +33,6 @@ fn save_run() -> &'static RunResult {
     })
 }
 
-fn number(r: &RunResult, l: &[(String, String)], key: &str) -> i64 {
-    let v = field(r, l, key);
-    v.parse()
-        .unwrap_or_else(|_| r.fail(&format!("{key}={v:?} is not a number in {l:?}")))
-}
-
 /// The save line of the guest with `vcpus` vCPUs.
 fn save_line(r: &RunResult, marker: &str, vcpus: &str) -> Vec<(String, String)> {
     let lines = fields(r, marker);

@@ -287,6 +287,14 @@ pub fn field<'a>(r: &RunResult, line: &'a [(String, String)], key: &str) -> &'a 
     }
 }
 
+/// A field of `line` that must be a whole number.
+#[track_caller]
+pub fn number(r: &RunResult, line: &[(String, String)], key: &str) -> i64 {
+    let v = field(r, line, key);
+    v.parse()
+        .unwrap_or_else(|_| r.fail(&format!("{key}={v:?} is not a number in {line:?}")))
+}
+
 #[track_caller]
 pub fn only_line(r: &RunResult, marker: &str) -> Vec<(String, String)> {
     let mut lines = fields(r, marker);
