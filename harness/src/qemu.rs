@@ -6,7 +6,7 @@ use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -126,6 +126,10 @@ pub struct QemuConfig {
     /// a machine that stopped without a word (no stall report from dom0,
     /// nothing from the hypervisor) need not cost the whole timeout.
     pub silence_limit: Option<Duration>,
+    /// Typed on the serial console when a limit (timeout, silence, give-up)
+    /// ends the run, before QEMU is stopped: the hypervisor's debug keys,
+    /// so that the kept log of a hang shows what every vCPU was doing.
+    pub hang_keys: Option<Vec<u8>>,
 }
 
 /// Bytes to type on the serial console once `after` has appeared.
@@ -155,6 +159,7 @@ impl QemuConfig {
             input: Vec::new(),
             give_up: None,
             silence_limit: None,
+            hang_keys: None,
             emulator: Emulator::Installed,
         }
     }
@@ -363,7 +368,7 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
     cmd.args(qemu_args(cfg, bundle.as_deref()))
         .stdin(if cfg.echo {
             Stdio::inherit()
-        } else if !cfg.input.is_empty() {
+        } else if !cfg.input.is_empty() || cfg.hang_keys.is_some() {
             Stdio::piped()
         } else {
             Stdio::null()
@@ -377,8 +382,9 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
     // Drop our copies of the pipe's write end, or the reader never sees EOF.
     drop(cmd);
     let echo = cfg.echo;
+    let stdin = Arc::new(Mutex::new(child.stdin.take()));
     let typist = Typist {
-        stdin: child.stdin.take(),
+        stdin: stdin.clone(),
         pending: cfg.input.clone(),
         give_up: cfg.give_up.clone(),
         given_up_at: Arc::new(Mutex::new(None)),
@@ -395,7 +401,8 @@ pub fn run_qemu(cfg: &QemuConfig) -> Result<RunResult> {
         given_up_at: &given_up_at,
         silence: cfg.silence_limit.map(|limit| (limit, &*last_output)),
     };
-    let exit = wait(&mut child, &limits)?;
+    let hang = cfg.hang_keys.as_deref().map(|keys| (keys, &*stdin));
+    let exit = wait(&mut child, &limits, hang)?;
     let elapsed = start.elapsed();
     let (log, arrivals) = pump.join().expect("log thread panicked")?;
     let result = RunResult {
@@ -442,7 +449,7 @@ fn write_module_bundle(cfg: &QemuConfig) -> Result<PathBuf> {
 /// once), to our stdout when echoing, and into memory for the assertions.
 /// Types the configured input when its trigger text has been printed.
 struct Typist {
-    stdin: Option<std::process::ChildStdin>,
+    stdin: Arc<Mutex<Option<ChildStdin>>>,
     pending: Vec<SerialInput>,
     give_up: Option<(String, Duration)>,
     /// When the run is to end, once the give-up text has been seen.
@@ -466,14 +473,19 @@ impl Typist {
             if !seen_since(output, &mut self.pending_scanned, &next.after) {
                 return;
             }
-            if let Some(stdin) = self.stdin.as_mut() {
-                // A closed stdin (QEMU gone) just means nobody listens.
-                let _ = stdin.write_all(&next.bytes).and_then(|()| stdin.flush());
-            }
+            type_bytes(&self.stdin, &next.bytes);
             self.pending.remove(0);
             // The next input's text may have come before this one's.
             self.pending_scanned = 0;
         }
+    }
+}
+
+/// Types `bytes` on QEMU's serial console. A closed stdin (QEMU gone) just
+/// means nobody listens.
+fn type_bytes(stdin: &Mutex<Option<ChildStdin>>, bytes: &[u8]) {
+    if let Some(stdin) = stdin.lock().unwrap().as_mut() {
+        let _ = stdin.write_all(bytes).and_then(|()| stdin.flush());
     }
 }
 
@@ -541,9 +553,17 @@ impl Limits<'_> {
     }
 }
 
-/// Waits for QEMU; once a limit has passed asks it to quit (SIGTERM lets it
+/// How long the hypervisor has to print its state after the hang keys.
+const HANG_DUMP_TIME: Duration = Duration::from_secs(3);
+
+/// Waits for QEMU; once a limit has passed types the hang keys (if any),
+/// gives the dump time to arrive, asks QEMU to quit (SIGTERM lets it
 /// restore the terminal it put in raw mode), then kills it.
-fn wait(child: &mut Child, limits: &Limits) -> Result<Exit> {
+fn wait(
+    child: &mut Child,
+    limits: &Limits,
+    hang: Option<(&[u8], &Mutex<Option<ChildStdin>>)>,
+) -> Result<Exit> {
     let exit = loop {
         if let Some(status) = child.try_wait()? {
             return Ok(Exit::from_status(status_code(status)));
@@ -553,6 +573,13 @@ fn wait(child: &mut Child, limits: &Limits) -> Result<Exit> {
         }
         thread::sleep(Duration::from_millis(20));
     };
+    if let Some((keys, stdin)) = hang {
+        type_bytes(stdin, keys);
+        let dumped = Instant::now() + HANG_DUMP_TIME;
+        while child.try_wait()?.is_none() && Instant::now() < dumped {
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
     let _ = Command::new("kill")
         .arg(child.id().to_string())
         .stderr(Stdio::null())

@@ -62,6 +62,30 @@ fn debug_keys_dump_domains_and_run_queues() {
     assert_all_gone(&r);
 }
 
+/// A run that hits its timeout (here a guest waiting for input that never
+/// comes) ends with rxen's state in its log: what CI keeps of a hang.
+#[test]
+fn a_run_that_times_out_ends_with_rxens_state() {
+    let guest = TestDomain::linux("stuck", "read-input");
+    let qemu = machine("timeout-dump", Duration::from_secs(20));
+    let r = rxen_harness::boot_domains(
+        qemu,
+        &rxen_harness::write_test_configs("timeout-dump", &[guest])
+            .expect("writing the configuration"),
+        assets(),
+    )
+    .expect("booting rxen");
+    r.assert_exit(rxen_harness::Exit::Timeout);
+    r.assert_in_order(&[
+        "(d1) RXEN-WAITING-INPUT",
+        "rxen: domains:",
+        "stuck",
+        "rxen: run queues",
+        "rxen: event delivery:",
+        "d1v0",
+    ]);
+}
+
 #[test]
 fn serial_input_reaches_the_domain_after_ctrl_a_three_times() {
     let guest = TestDomain::linux("listener", "read-input");

@@ -89,6 +89,7 @@ pub fn with_test_limits(mut qemu: QemuConfig) -> QemuConfig {
     // A boot that fell silent (a CI run once hung so until its timeout,
     // nothing from dom0 or rxen): every scenario prints well within this.
     qemu.silence_limit = Some(Duration::from_secs(SILENCE_LIMIT_SECS));
+    qemu.hang_keys = Some(b"\x01\x01\x01qre".to_vec());
     qemu
 }
 

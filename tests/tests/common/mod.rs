@@ -44,6 +44,9 @@ pub fn machine(test: &str, timeout: Duration) -> QemuConfig {
         memory_mib: MACHINE_MIB,
         timeout,
         cmdline: "debug_exit loglvl=info".into(),
+        // Serial input goes to rxen: a hang's log ends with its view of the
+        // domains, run queues and event delivery.
+        hang_keys: Some(b"qre".to_vec()),
         ..QemuConfig::new(
             format!("guests-{test}"),
             Boot::Pvh {
