@@ -52,6 +52,7 @@ pub fn main(boot: &BootInfo) -> ! {
     if cmdline.debug_exit {
         power::enable_debug_exit();
     }
+    evtchn::fifo::offer(cmdline.evtchn_fifo);
     let tsc_hz = arch::time::calibrate_tsc();
     println!("rxen {VERSION} starting");
     arch::mem::self_check();

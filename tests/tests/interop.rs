@@ -73,7 +73,13 @@ fn xen_to_rxen() -> &'static Move {
             step(
                 "rxen-import",
                 &["import"],
-                |name, s| faulty_boot(dom0_config(name, &assets, s)),
+                |name, s| {
+                    // Linux booted on Xen uses FIFO event channels, and
+                    // BUG()s on resume if it cannot set them up again.
+                    let mut qemu = dom0_config(name, &assets, s);
+                    qemu.cmdline.push_str(" evtchn_fifo");
+                    faulty_boot(qemu)
+                },
                 |_| None,
             )
         });
@@ -204,7 +210,7 @@ fn check_move(m: &Move, what: &str) {
 }
 
 #[test]
-#[ignore = "blocked: a Linux booted on Xen uses FIFO event channels, which rxen does not offer yet; on resume here EVTCHNOP_init_control fails and Linux BUG()s (events_fifo.c)"]
+#[ignore = "not in CI yet: Xen's export needs ahci and sd_mod in dom0 (not in DOM0_MODULES, see docs/design.md), and its export line's count and wall fields came out empty in the one boot that wrote an image; run by hand"]
 fn a_guest_saved_on_xen_4_17_restores_and_runs_on_rxen() {
     check_move(xen_to_rxen(), "Xen 4.17 → rxen");
 }

@@ -48,6 +48,29 @@ fn a_vcpu_goes_offline_and_comes_back() {
     assert_all_gone(&r);
 }
 
+/// The same on the FIFO event-channel ABI (`evtchn_fifo` on rxen's
+/// command line): Linux switches to it at boot, and its IPIs, timers and
+/// console events all go through the FIFO queues, across a vCPU going
+/// offline and back.
+#[test]
+fn a_guest_on_fifo_event_channels_boots_and_hotplugs_a_vcpu() {
+    let guest = TestDomain {
+        vcpus: 2,
+        ..TestDomain::linux("fifo", "hotplug").with_fifo_events()
+    };
+    let mut qemu = machine("fifo", Duration::from_secs(150));
+    qemu.cmdline.push_str(" evtchn_fifo");
+    let r = boot_on("fifo", qemu, &[guest]);
+    r.assert_in_order(&[
+        "xen:events: Using FIFO-based ABI",
+        "(d1) RXEN-HOTPLUG before=2",
+        "(d1) RXEN-HOTPLUG offline=1",
+        "(d1) RXEN-HOTPLUG online=2",
+        "rxen: d1 powered off",
+    ]);
+    assert_all_gone(&r);
+}
+
 #[test]
 fn a_rebooting_guest_comes_back() {
     let guest = TestDomain::linux("phoenix", "reboot-if=1").with("on_reboot = \"restart\"");

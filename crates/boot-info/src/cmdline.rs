@@ -241,6 +241,9 @@ pub struct Cmdline<'a> {
     /// `debug_exit`: on shutdown or panic, leave QEMU through its
     /// `isa-debug-exit` device so tests get an exit status.
     pub debug_exit: bool,
+    /// `evtchn_fifo`: offer guests the FIFO event-channel ABI
+    /// (`EVTCHNOP_init_control`); off, they use the 2-level one.
+    pub evtchn_fifo: bool,
     /// `selftest=`: fail on purpose after boot.
     pub selftest: Option<SelfTest>,
     /// `dom0_mem=`: the control domain's memory.
@@ -253,6 +256,7 @@ pub struct Cmdline<'a> {
 enum Token<'a> {
     LogLevel(LogLevel),
     DebugExit(bool),
+    EvtchnFifo(bool),
     SelfTest(SelfTest),
     Dom0Mem(Dom0Mem),
     Dom0Vcpus(Dom0Vcpus),
@@ -268,6 +272,7 @@ impl<'a> Cmdline<'a> {
             raw,
             loglvl: LogLevel::default(),
             debug_exit: false,
+            evtchn_fifo: false,
             selftest: None,
             dom0_mem: Dom0Mem::default(),
             dom0_max_vcpus: None,
@@ -276,6 +281,7 @@ impl<'a> Cmdline<'a> {
             match token {
                 Token::LogLevel(level) => cmdline.loglvl = level,
                 Token::DebugExit(on) => cmdline.debug_exit = on,
+                Token::EvtchnFifo(on) => cmdline.evtchn_fifo = on,
                 Token::SelfTest(test) => cmdline.selftest = Some(test),
                 Token::Dom0Mem(m) => cmdline.dom0_mem = m,
                 Token::Dom0Vcpus(v) => cmdline.dom0_max_vcpus = Some(v),
@@ -364,21 +370,26 @@ fn token(tok: &str) -> Token<'_> {
     {
         return Token::Accepted;
     }
-    if key_is(key, "debug_exit") {
-        return match value {
-            None => Token::DebugExit(true),
-            Some(v) => parse_bool(v).map_or_else(bad, Token::DebugExit),
-        };
-    }
-    if value.is_none()
-        && key
-            .strip_prefix("no-")
-            .is_some_and(|k| key_is(k, "debug_exit"))
-    {
-        return Token::DebugExit(false);
+    let flags: [BoolOption; 2] = [
+        ("debug_exit", Token::DebugExit),
+        ("evtchn_fifo", Token::EvtchnFifo),
+    ];
+    for (name, flag) in flags {
+        if key_is(key, name) {
+            return match value {
+                None => flag(true),
+                Some(v) => parse_bool(v).map_or_else(bad, flag),
+            };
+        }
+        if value.is_none() && key.strip_prefix("no-").is_some_and(|k| key_is(k, name)) {
+            return flag(false);
+        }
     }
     Token::Issue(CmdlineIssue::Unknown(tok))
 }
+
+/// A boolean option's name and its token.
+type BoolOption = (&'static str, fn(bool) -> Token<'static>);
 
 /// Compares option names treating `-` and `_` alike, as Xen does.
 fn key_is(key: &str, name: &str) -> bool {
@@ -459,6 +470,10 @@ mod tests {
         assert!(!Cmdline::parse("debug_exit no-debug_exit").debug_exit);
         assert!(!Cmdline::parse("debug_exit debug_exit=off").debug_exit);
         assert!(!Cmdline::parse("debug_exit no-debug-exit").debug_exit);
+        assert!(!Cmdline::parse("debug_exit").evtchn_fifo);
+        assert!(Cmdline::parse("evtchn-fifo").evtchn_fifo);
+        assert!(!Cmdline::parse("evtchn_fifo=1 no-evtchn_fifo").evtchn_fifo);
+        assert_eq!(Cmdline::parse("evtchn_fifo=2").issues().count(), 1);
     }
 
     #[test]

@@ -21,6 +21,8 @@
 
 extern crate alloc;
 
+pub mod fifo;
+
 use alloc::vec::Vec;
 
 use rxen_xen_abi::errno::{self, Errno};

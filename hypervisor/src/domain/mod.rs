@@ -83,6 +83,9 @@ pub struct Domain {
     pub shared_info_pa: u64,
     pub shared_info_mapped: AtomicBool,
     pub events: TicketLock<PortTable>,
+    /// The FIFO event ABI's state once the domain switched to it (taken
+    /// after `events` when both are held).
+    pub fifo: TicketLock<Option<crate::evtchn::fifo::FifoEvents>>,
     /// rxen's own console back-end (boot-time domains only).
     pub console: Option<GuestConsole>,
     /// Lines it writes with console_io or to port 0xE9.
@@ -142,6 +145,7 @@ impl Domain {
             shared_info_pa: init.shared_info_pa,
             shared_info_mapped: AtomicBool::new(false),
             events: TicketLock::new(init.events),
+            fifo: TicketLock::new(None),
             console: init.console,
             early_console: crate::console::guest::LineBuffer::new(),
             params: TicketLock::new(init.params),

@@ -7,8 +7,11 @@
 //! tables, the lower domain id first, so no two CPUs can deadlock; delivery
 //! to the peer happens after both locks are dropped.
 
+pub mod fifo;
+
 use core::sync::atomic::{AtomicU64, Ordering};
 
+use rxen_event_channel::fifo::FifoQueues;
 use rxen_event_channel::{Binding, Port, PortTable};
 use rxen_xen_abi::errno::{self, Errno};
 use rxen_xen_abi::vcpu::shared_info;
@@ -61,6 +64,11 @@ impl Domain {
         if self.is_dying() {
             return;
         }
+        if let Some(fifo) = self.fifo.lock().as_mut() {
+            let d = fifo.queues.set_pending(&fifo.frames, port, info.vcpu);
+            self.deliver(d);
+            return;
+        }
         let (pending, mask) = bit(self.shared_bits(shared_info::EVTCHN_PENDING), port);
         if pending.fetch_or(mask, Ordering::SeqCst) & mask != 0 {
             return;
@@ -97,6 +105,11 @@ impl Domain {
     pub fn unmask(&self, port: Port) -> Result<(), Errno> {
         let events = self.events.lock();
         let info = events.get(port)?;
+        if let Some(fifo) = self.fifo.lock().as_mut() {
+            let d = fifo.queues.unmask(&fifo.frames, port, info.vcpu);
+            self.deliver(d);
+            return Ok(());
+        }
         let (masked, mask) = bit(self.shared_bits(shared_info::EVTCHN_MASK), port);
         let was = masked.fetch_and(!mask, Ordering::SeqCst);
         let (pending, pmask) = bit(self.shared_bits(shared_info::EVTCHN_PENDING), port);
@@ -110,12 +123,32 @@ impl Domain {
     /// bound again must not fire for an event sent to its last use (Linux's
     /// spinlock kicker treats any delivery as a bug).
     fn clear_pending(&self, port: Port) {
+        if let Some(fifo) = self.fifo.lock().as_mut() {
+            FifoQueues::clear_pending(&fifo.frames, port);
+            fifo.queues.reset_port(port);
+            return;
+        }
         let (pending, mask) = bit(self.shared_bits(shared_info::EVTCHN_PENDING), port);
         pending.fetch_and(!mask, Ordering::SeqCst);
     }
 
+    /// Whether `port` is masked (for the debug dump).
+    fn is_masked(&self, port: Port) -> bool {
+        if let Some(fifo) = self.fifo.lock().as_ref() {
+            return FifoQueues::is_masked(&fifo.frames, port);
+        }
+        if port >= rxen_event_channel::MAX_PORTS_2L {
+            return false;
+        }
+        let (masked, mask) = bit(self.shared_bits(shared_info::EVTCHN_MASK), port);
+        masked.load(Ordering::SeqCst) & mask != 0
+    }
+
     /// Whether `port` is pending (SCHEDOP_poll checks this, masked or not).
     pub fn is_pending(&self, port: Port) -> bool {
+        if let Some(fifo) = self.fifo.lock().as_ref() {
+            return FifoQueues::is_pending(&fifo.frames, port);
+        }
         if port >= rxen_event_channel::MAX_PORTS_2L {
             return false;
         }
@@ -150,6 +183,12 @@ pub fn dump() {
         if !dom.shared_info_mapped.load(Ordering::SeqCst) {
             continue;
         }
+        let abi = if dom.fifo.lock().is_some() {
+            "FIFO"
+        } else {
+            "2-level"
+        };
+        crate::println!("rxen:   d{}: {abi} event channels", dom.id);
         for v in dom.vcpus() {
             let info = v.vcpu_info_pa.load(Ordering::SeqCst);
             let upcall = machine::atomic_u8(info).load(Ordering::SeqCst);
@@ -164,10 +203,8 @@ pub fn dump() {
                 .events
                 .lock()
                 .virq_port(rxen_xen_abi::evtchn::VIRQ_TIMER, v.id);
-            let (pending, masked) = port.map_or((false, false), |p| {
-                let (m, bitmask) = bit(dom.shared_bits(shared_info::EVTCHN_MASK), p);
-                (dom.is_pending(p), m.load(Ordering::SeqCst) & bitmask != 0)
-            });
+            let (pending, masked) =
+                port.map_or((false, false), |p| (dom.is_pending(p), dom.is_masked(p)));
             crate::println!(
                 "rxen:   d{}v{} {:?} cpu{}: upcall {} sel {:#x} timer {} timer port {:?} pending {} masked {} apic {}",
                 dom.id,
@@ -318,6 +355,7 @@ pub fn close(dom: &Domain, port: Port) -> Result<(), Errno> {
 /// A dying domain's ports all close; its peers' ends become unbound.
 pub fn teardown(dom: &Domain) {
     let peers = dom.events.lock().close_all();
+    fifo::teardown(dom);
     for (peer, peer_port) in peers {
         if peer == dom.id {
             continue;

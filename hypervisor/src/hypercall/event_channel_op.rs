@@ -1,6 +1,6 @@
 //! event_channel_op: binding VIRQs, IPIs and other domains' ports,
-//! sending, unmasking, closing, status. The FIFO ABI is not offered (Linux
-//! then uses the 2-level one).
+//! sending, unmasking, closing, status; the FIFO ABI's set-up calls (see
+//! `evtchn::fifo` for when it is offered).
 
 use rxen_event_channel::is_per_vcpu_virq;
 use rxen_xen_abi::errno::{self, Errno};
@@ -22,7 +22,14 @@ pub fn call(call: &mut Call) -> Outcome {
         EVTCHNOP_CLOSE => port_arg(call, arg).and_then(|p| evtchn::close(call.dom, p)),
         EVTCHNOP_STATUS => status(call, arg),
         EVTCHNOP_BIND_VCPU => bind_vcpu(call, arg),
-        // No physical IRQs (no devices), no FIFO ABI.
+        EVTCHNOP_INIT_CONTROL => init_control(call, arg),
+        EVTCHNOP_EXPAND_ARRAY => call
+            .read::<EvtchnExpandArray>(arg)
+            .and_then(|a| call.dom.expand_fifo_array(a.array_gfn)),
+        EVTCHNOP_SET_PRIORITY => call
+            .read::<EvtchnSetPriority>(arg)
+            .and_then(|p| call.dom.set_fifo_priority(p.port, p.priority)),
+        // No physical IRQs (no devices).
         EVTCHNOP_BIND_PIRQ => Err(errno::EPERM),
         _ => Err(errno::ENOSYS),
     };
@@ -34,6 +41,14 @@ pub fn call(call: &mut Call) -> Outcome {
 
 fn port_arg(call: &mut Call, arg: u64) -> Result<u32, Errno> {
     call.read::<EvtchnPortArg>(arg).map(|p| p.port)
+}
+
+fn init_control(call: &mut Call, arg: u64) -> Result<(), Errno> {
+    let mut c: EvtchnInitControl = call.read(arg)?;
+    call.dom
+        .init_fifo_control(c.vcpu, c.control_gfn, c.offset)?;
+    c.link_bits = rxen_event_channel::fifo::LINK_BITS;
+    call.write(arg, &c)
 }
 
 fn nr_vcpus(call: &Call) -> u32 {
