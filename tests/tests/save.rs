@@ -33,6 +33,17 @@ fn save_run() -> &'static RunResult {
     })
 }
 
+/// The same scenarios that matter most, with rxen offering FIFO event
+/// channels: dom0 and its guests switch to them at boot, and a restored
+/// guest sets them up again in its new domain (as one saved on Xen does).
+fn fifo_run() -> &'static RunResult {
+    static RUN: OnceLock<RunResult> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let scenarios = ["save", "devsave"].map(String::from).to_vec();
+        group_run_with("save-fifo", scenarios, "evtchn_fifo")
+    })
+}
+
 /// The save line of the guest with `vcpus` vCPUs.
 fn save_line(r: &RunResult, marker: &str, vcpus: &str) -> Vec<(String, String)> {
     let lines = fields(r, marker);
@@ -47,7 +58,11 @@ fn save_line(r: &RunResult, marker: &str, vcpus: &str) -> Vec<(String, String)> 
 
 #[track_caller]
 fn check_save_and_restore(vcpus: &str) {
-    let r = save_run();
+    check_save_and_restore_in(save_run(), vcpus);
+}
+
+#[track_caller]
+fn check_save_and_restore_in(r: &RunResult, vcpus: &str) {
     assert_scenario_passed(r, "save");
     let l = save_line(r, "RXEN-XL-SAVE", vcpus);
     eprintln!("save and restore, {vcpus} vCPU(s): {l:?}");
@@ -219,7 +234,21 @@ fn a_migration_whose_receiver_dies_leaves_the_guest_running_unharmed() {
 
 #[test]
 fn a_guest_s_disk_and_network_reconnect_after_restore_and_migration() {
-    let r = save_run();
+    check_devices_reconnect(save_run());
+}
+
+#[test]
+fn on_fifo_event_channels_saves_restores_and_devices_work_as_on_2_level() {
+    let r = fifo_run();
+    r.assert_contains("xen:events: Using FIFO-based ABI");
+    check_save_and_restore_in(r, "1");
+    check_save_and_restore_in(r, "2");
+    check_devices_reconnect(r);
+    check_clean_log(r);
+}
+
+#[track_caller]
+fn check_devices_reconnect(r: &RunResult) {
     assert_scenario_passed(r, "devsave");
     let l = only_line(r, "RXEN-XL-DEVSAVE");
     eprintln!("a guest with a disk and a vif, saved, restored and migrated: {l:?}");

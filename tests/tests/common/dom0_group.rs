@@ -37,11 +37,20 @@ pub const FAULTS_LINE: &str = "RXEN-TEST-EMULATOR-FAULTS ";
 /// again in a fresh boot. The result holds the merged logs, each boot's
 /// after a `RXEN-TEST-BOOT n` line, without the lines of the scenarios run
 /// again.
-pub fn group_run(group: &str, mut todo: Vec<String>) -> RunResult {
+pub fn group_run(group: &str, todo: Vec<String>) -> RunResult {
+    group_run_with(group, todo, "")
+}
+
+/// [`group_run`] with these options on rxen's command line.
+pub fn group_run_with(group: &str, mut todo: Vec<String>, rxen_options: &str) -> RunResult {
     let mut log = String::new();
     let mut last = None;
     for n in 1..=MAX_BOOTS {
-        let r = faulty_boot(group_config(group, n, &todo));
+        let mut qemu = group_config(group, n, &todo);
+        if !rxen_options.is_empty() {
+            qemu.cmdline = format!("{} {rxen_options}", qemu.cmdline);
+        }
+        let r = faulty_boot(qemu);
         report(&r);
         let (redo, kept) = settle(&r.log, &todo, n < MAX_BOOTS);
         log.push_str(&format!("{BOOT_SEPARATOR}{n}\n{kept}\n"));
