@@ -255,9 +255,19 @@ fn twenty_rounds_return_all_memory_with_increasing_domain_ids() {
     if rounds.len() != ROUNDS as usize {
         r.fail(&format!("{} rounds of {ROUNDS} reported", rounds.len()));
     }
-    let frees: BTreeSet<&str> = rounds.iter().map(|l| field(r, l, "free")).collect();
-    if frees.len() != 1 {
-        r.fail(&format!("free memory differs between rounds: {frees:?}"));
+    // Free memory is the same after every round of one boot. Two boots
+    // may differ: in a CI run whose rounds were split over two boots, the
+    // first said 1467 MiB throughout and the second, which had run fewer
+    // scenarios before them, 1468 MiB throughout.
+    for boot in r.log.split(BOOT_SEPARATOR).skip(1) {
+        let frees: BTreeSet<&str> = boot
+            .lines()
+            .filter(|l| l.starts_with("RXEN-XL-ROUND i="))
+            .filter_map(|l| l.split(" free=").nth(1)?.split(' ').next())
+            .collect();
+        if frees.len() > 1 {
+            r.fail(&format!("free memory differs between rounds: {frees:?}"));
+        }
     }
     for round in &rounds {
         assert_eq!(field(r, round, "markers"), "3", "round {round:?}");
