@@ -180,6 +180,20 @@ impl Domain {
         fresh
     }
 
+    /// Machine address of guest frame `gfn` if it is RAM the guest may
+    /// write (log-dirty's write protection counts as writable: the guest's
+    /// writes go through all the same): a frame rxen may keep writing, as
+    /// a vcpu_info or FIFO event page, once it holds a reference.
+    pub fn writable_ram_frame(&self, gfn: u64) -> Result<u64, rxen_xen_abi::errno::Errno> {
+        let memory = self.memory.lock();
+        let page = memory.lookup(gfn).ok_or(rxen_xen_abi::errno::EINVAL)?;
+        let writable = page.writable || memory.log_dirty_on();
+        if page.kind != memory::PageKind::Ram || !writable {
+            return Err(rxen_xen_abi::errno::EINVAL);
+        }
+        Ok(page.pa)
+    }
+
     pub fn vcpu(&self, id: u32) -> Option<&Arc<Vcpu>> {
         self.vcpus().get(id as usize)
     }

@@ -17,7 +17,6 @@ use rxen_event_channel::{Binding, Port};
 use rxen_xen_abi::errno::{self, Errno};
 use rxen_xen_abi::vcpu::shared_info;
 
-use crate::domain::memory::PageKind;
 use crate::domain::Domain;
 use crate::mm::machine;
 
@@ -91,13 +90,11 @@ impl Domain {
     /// A writable RAM frame of this domain, with a reference taken for
     /// rxen's own use of it.
     fn hold_frame(&self, gfn: u64) -> Result<u64, Errno> {
-        let memory = self.memory.lock();
-        let page = memory.lookup(gfn).ok_or(errno::EINVAL)?;
-        let writable = page.writable || memory.log_dirty_on();
-        if page.kind != PageKind::Ram || !writable || !crate::mm::pages::get(page.pa, self.id) {
+        let pa = self.writable_ram_frame(gfn)?;
+        if !crate::mm::pages::get(pa, self.id) {
             return Err(errno::EINVAL);
         }
-        Ok(page.pa)
+        Ok(pa)
     }
 
     /// EVTCHNOP_init_control: `vcpu`'s control block at `gfn`:`offset`.

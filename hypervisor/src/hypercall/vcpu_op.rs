@@ -81,16 +81,7 @@ fn register_vcpu_info(call: &mut Call, target: &Vcpu, arg: u64) -> Result<u64, E
     if offset + 64 > PAGE || offset % 8 != 0 {
         return Err(errno::EINVAL);
     }
-    let pa = {
-        let memory = call.dom.memory.lock();
-        let page = memory.lookup(req.mfn).ok_or(errno::EINVAL)?;
-        // (RAM log-dirty protects is the guest's to write all the same.)
-        let writable = page.writable || memory.log_dirty_on();
-        if page.kind != crate::domain::memory::PageKind::Ram || !writable {
-            return Err(errno::EINVAL);
-        }
-        page.pa
-    };
+    let pa = call.dom.writable_ram_frame(req.mfn)?;
     let new = pa + offset;
     let old = target.vcpu_info_pa.load(Ordering::SeqCst);
     if old == new {
