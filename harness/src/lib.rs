@@ -30,8 +30,8 @@ pub use control::{dom0_boot_modules, rxen_dom0_qemu_config, DOM0_RXEN_OPTIONS};
 pub use cpio::CpioWriter;
 pub use debian::{fetch_debian_kernel, DebianKernel, CLOUD_KERNEL_PACKAGE, GENERIC_KERNEL_PACKAGE};
 pub use dom0::{
-    dom0_cmdline, prepare_dom0_assets, Dom0Assets, DOM0_CPU_MODEL, DOM0_MODULES, DOMU_KERNEL_PATH,
-    DOMU_RAMDISK_PATH, TOOLSTACK_PACKAGES,
+    dom0_assets_with_modules, dom0_cmdline, prepare_dom0_assets, Dom0Assets, DOM0_CPU_MODEL,
+    DOM0_MODULES, DOMU_KERNEL_PATH, DOMU_RAMDISK_PATH, TOOLSTACK_PACKAGES,
 };
 pub use domains::{
     boot_domains, domain_modules, test_data_dir, write_test_configs, Placeholder, TestDomain,

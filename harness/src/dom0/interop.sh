@@ -6,10 +6,10 @@
 # The guest runs guest-probe watch with a small region (the image crosses
 # the serial line; 128 MiB: in 64 MiB libxenguest has no room for the
 # initramfs after the kernel). Lines for the tests:
-#   RXEN-XL-EXPORT saved=<rc> exported=<rc> before=<count> wall=<s> mismatches=<m> bytes=<image size> sha256=<image>
+#   RXEN-XL-EXPORT saved=<rc> exported=<rc> before=<count> wall=<s> mismatches=<m at the save> bytes=<image size> sha256=<image>
 #   RXEN-EXPORT-BEGIN name=<file> / RXEN-EXPORT <line number> <base64> / RXEN-EXPORT-END lines=<n>
 #   RXEN-EXPORT-DISK name=<file> bytes=<n> (export=disk: the file is at the disk's start)
-#   RXEN-XL-IMPORT found=yes|no sha256=<image> restored=<rc> after=<count> wall=<s> cpus=<n> mismatches=<m> domid=<id>
+#   RXEN-XL-IMPORT found=yes|no sha256=<image> restored=<rc> after=<count> wall=<s> cpus=<n> first_mismatches=<m at its first tick> mismatches=<m> domid=<id>
 
 # Where the harness puts the image to import (gzip-compressed).
 IMPORTS=/var/lib/xen/import
@@ -64,11 +64,12 @@ scenario_export() {
     save_domu "$name" 1 || return 1
     before=$(watch_field "$name" n)
     ob=$(wall_offset "$name")
-    mism=$(watch_field "$name" mismatches)
     show "xl-save $name" xlr save "$name" "$img"
     saved=$?
     wait_gone "$name" > /dev/null
     wait
+    # Its count of changed words when it was saved: the last it printed.
+    mism=$(watch_field "$name" mismatches)
     exported=1
     if [ "$1" = disk ]; then
         [ "$saved" = 0 ] && export_to_disk "$img" && exported=0
@@ -108,7 +109,7 @@ scenario_import() {
     after=$(watch_field "$name" n)
     oa=$(wall_offset "$name")
     d=$(xlr domid "$name" 2> /dev/null)
-    echo "RXEN-XL-IMPORT found=$found sha256=$sha restored=$restored after=$after wall=$oa cpus=$(watch_field "$name" cpus) mismatches=$(watch_field "$name" mismatches) domid=$d"
+    echo "RXEN-XL-IMPORT found=$found sha256=$sha restored=$restored after=$after wall=$oa cpus=$(watch_field "$name" cpus) first_mismatches=$(first_watch_field "$name" mismatches) mismatches=$(watch_field "$name" mismatches) domid=$d"
     [ "$restored" = 0 ] && destroy_domu "$name"
     # Restored and counting (a guest that died on resume prints no line).
     [ "$restored" = 0 ] && [ -n "$after" ]

@@ -22,6 +22,13 @@ watch_field() {
         sed -n "s/.* $2=\([^ ]*\).*/\1/p"
 }
 
+# first_watch_field NAME FIELD: FIELD of NAME's first watch line (since
+# its console was last reset: after a restore, its first tick there).
+first_watch_field() {
+    grep -m 1 '^RXEN-WATCH' "$WORK/$1.console" 2> /dev/null |
+        sed -n "s/.* $2=\([^ ]*\).*/\1/p"
+}
+
 # guest_offset NAME: the guest's clock (its latest line's up=) minus
 # dom0's uptime: constant while both clocks run, whatever pauses.
 guest_offset() {

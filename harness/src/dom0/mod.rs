@@ -195,24 +195,9 @@ pub fn prepare_dom0_assets() -> Result<Dom0Assets> {
     if let Some(Node::File { host, .. }) = tree.nodes.get(default_xen) {
         archive.file("etc/default/xen", 0o644, read(host)?);
     }
-    for m in &modules.modules {
-        archive.file(
-            &format!("lib/modules/{}/{}", modules.release, m.path),
-            0o644,
-            m.bytes.clone(),
-        );
+    for (path, bytes) in modules.files() {
+        archive.file(&path, 0o644, bytes);
     }
-    archive.file(
-        &format!("lib/modules/{}/modules.dep", modules.release),
-        0o644,
-        modules.modules_dep().into_bytes(),
-    );
-    let load_list: String = modules
-        .modules
-        .iter()
-        .map(|m| format!("{} /lib/modules/{}/{}\n", m.name, modules.release, m.path))
-        .collect();
-    archive.file("etc/rxen/modules", 0o644, load_list.into_bytes());
     archive.file(
         "etc/rxen/scenarios.sh",
         0o644,
@@ -259,6 +244,25 @@ pub fn prepare_dom0_assets() -> Result<Dom0Assets> {
         kernel,
         initramfs: path,
     })
+}
+
+/// dom0's initramfs with `extra` kernel modules (and their dependencies)
+/// loaded after [`DOM0_MODULES`]: for a boot that needs a device the others
+/// do not (the interop tests' Xen export writes to a SATA disk), without
+/// making every dom0's root file system the larger for it.
+pub fn dom0_assets_with_modules(
+    base: &Dom0Assets,
+    name: &str,
+    extra: &[&str],
+) -> Result<Dom0Assets> {
+    let wanted: Vec<&str> = DOM0_MODULES.iter().chain(extra).copied().collect();
+    let modules = modules::kernel_modules(&base.kernel, &wanted)?;
+    let files = modules.files();
+    let files: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    crate::dom0_assets_with_files(base, name, &files)
 }
 
 /// dom0's kernel command line: its console, the scenarios `/init` runs

@@ -59,6 +59,29 @@ pub struct ModuleSet {
 }
 
 impl ModuleSet {
+    /// What dom0's initramfs carries of them: each module at its path, the
+    /// `modules.dep`, and `/init`'s load list (`etc/rxen/modules`: name and
+    /// path, in load order).
+    pub fn files(&self) -> Vec<(String, Vec<u8>)> {
+        let dir = format!("lib/modules/{}", self.release);
+        let mut files: Vec<(String, Vec<u8>)> = self
+            .modules
+            .iter()
+            .map(|m| (format!("{dir}/{}", m.path), m.bytes.clone()))
+            .collect();
+        files.push((
+            format!("{dir}/modules.dep"),
+            self.modules_dep().into_bytes(),
+        ));
+        let load_list: String = self
+            .modules
+            .iter()
+            .map(|m| format!("{} /{dir}/{}\n", m.name, m.path))
+            .collect();
+        files.push(("etc/rxen/modules".to_owned(), load_list.into_bytes()));
+        files
+    }
+
     /// `modules.dep` as depmod writes it (`path: dep-path dep-path`, the
     /// dependencies of dependencies included, nearest first).
     pub fn modules_dep(&self) -> String {
@@ -152,17 +175,23 @@ pub fn kernel_release(package: &str) -> Result<String> {
 
 /// The [`DOM0_MODULES`] of `kernel` and their dependencies; extracted once.
 pub fn dom0_modules(kernel: &DebianKernel) -> Result<ModuleSet> {
+    kernel_modules(kernel, DOM0_MODULES)
+}
+
+/// `wanted` (modules of `kernel`) and their dependencies, in load order;
+/// extracted once per list.
+pub fn kernel_modules(kernel: &DebianKernel, wanted: &[&str]) -> Result<ModuleSet> {
     let release = kernel_release(&kernel.package)?;
-    let key = content_hash(DOM0_MODULES.join(",").as_bytes());
+    let key = content_hash(wanted.join(",").as_bytes());
     let dir = guest_cache_dir().join(format!("{}-dom0-modules-{key:016x}", kernel.package));
     if !dir.join("order").is_file() {
         eprintln!(
             "xtask: extracting the dom0 kernel modules ({}) from {} into {} ...",
-            DOM0_MODULES.join(" "),
+            wanted.join(" "),
             kernel.deb.display(),
             dir.display()
         );
-        extract_modules(&kernel.deb, &release, &dir)?;
+        extract_modules(&kernel.deb, &release, wanted, &dir)?;
     }
     read_cached(&dir, release)
 }
@@ -199,7 +228,7 @@ fn read_cached(dir: &Path, release: String) -> Result<ModuleSet> {
 /// Lists the package's modules, extracts the wanted ones, reads their
 /// dependencies, extracts those, and so on; then writes the cache (through
 /// a scratch directory renamed into place).
-fn extract_modules(deb: &Path, release: &str, into: &Path) -> Result<()> {
+fn extract_modules(deb: &Path, release: &str, wanted: &[&str], into: &Path) -> Result<()> {
     let prefix = format!("modules/{release}/");
     // module name → member path in the package's tar
     let mut members: BTreeMap<String, String> = BTreeMap::new();
@@ -219,7 +248,7 @@ fn extract_modules(deb: &Path, release: &str, into: &Path) -> Result<()> {
     let _ = fs::remove_dir_all(&scratch);
     fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
 
-    let wanted: Vec<String> = DOM0_MODULES.iter().map(|m| module_name(m)).collect();
+    let wanted: Vec<String> = wanted.iter().map(|m| module_name(m)).collect();
     let mut depends: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut paths: BTreeMap<String, String> = BTreeMap::new();
     let mut pending: BTreeSet<String> = wanted.iter().cloned().collect();
