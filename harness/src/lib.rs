@@ -4,7 +4,7 @@
 //! developer's `cargo xtask run`, CI and the tests all build and boot the
 //! hypervisor the same way.
 
-mod console_files;
+mod boot_files;
 mod control;
 mod cpio;
 mod debian;
@@ -25,13 +25,13 @@ use std::process::Command;
 
 use anyhow::{ensure, Context, Result};
 
-pub use console_files::{dom0_assets_with_files, exported_file, exported_to_disk};
+pub use boot_files::{dom0_assets_with_files, exported_in_memory};
 pub use control::{dom0_boot_modules, rxen_dom0_qemu_config, DOM0_RXEN_OPTIONS};
 pub use cpio::CpioWriter;
 pub use debian::{fetch_debian_kernel, DebianKernel, CLOUD_KERNEL_PACKAGE, GENERIC_KERNEL_PACKAGE};
 pub use dom0::{
-    dom0_assets_with_modules, dom0_cmdline, prepare_dom0_assets, Dom0Assets, DOM0_CPU_MODEL,
-    DOM0_MODULES, DOMU_KERNEL_PATH, DOMU_RAMDISK_PATH, TOOLSTACK_PACKAGES,
+    dom0_cmdline, prepare_dom0_assets, Dom0Assets, DOM0_CPU_MODEL, DOM0_MODULES, DOMU_KERNEL_PATH,
+    DOMU_RAMDISK_PATH, TOOLSTACK_PACKAGES,
 };
 pub use domains::{
     boot_domains, domain_modules, test_data_dir, write_test_configs, Placeholder, TestDomain,

@@ -164,6 +164,24 @@ impl QemuConfig {
         }
     }
 
+    /// The machine's RAM in the file `path` (shared: the guest's writes are
+    /// in it as they happen, and stay after QEMU has gone), for a test to
+    /// read what the guest left in memory. Set [`QemuConfig::memory_mib`]
+    /// first.
+    pub fn keep_ram_in(&mut self, path: &Path) {
+        let backend = format!(
+            "memory-backend-file,id=rxen-ram,size={}M,mem-path={},share=on",
+            self.memory_mib,
+            path.display()
+        );
+        self.extra_qemu_args.extend([
+            "-object".to_owned(),
+            backend,
+            "-machine".to_owned(),
+            "memory-backend=rxen-ram".to_owned(),
+        ]);
+    }
+
     /// The log file of this run.
     pub fn log_path(&self) -> PathBuf {
         self.log_path

@@ -1,14 +1,13 @@
 //! Save images between Xen 4.17 and rxen, both ways: users moving from Xen
 //! bring their saved guests along, and can go back. Debian's Xen runs in
-//! the same QEMU with the same dom0 (kernel, toolstack, scenarios): a Xen
-//! boot saves a counting guest and writes the image to a disk QEMU gives
-//! it; an rxen boot restores it from its initramfs and saves a guest of its
-//! own, printing the image on the console (its dom0 has no disk), which a
-//! last Xen boot restores (scenarios in harness/src/dom0/interop.sh).
+//! the same QEMU with the same dom0 (kernel, toolstack, scenarios). Each
+//! direction is two boots: one saves a counting guest and leaves the
+//! image in its RAM, which the harness reads from QEMU's RAM file
+//! afterwards; a boot of the other hypervisor finds it in its initramfs and
+//! restores it (scenarios in harness/src/dom0/interop.sh).
 //!
-//! Xen → rxen runs in CI; rxen → Xen does not yet (see its `ignore`
-//! reason and docs/design.md): run it with
-//! `cargo test -p rxen-integration --test interop -- --ignored --nocapture`.
+//! Run on their own with
+//! `cargo test -p rxen-integration --test interop -- --nocapture`.
 
 mod common;
 
@@ -43,35 +42,12 @@ fn xen() -> &'static harness::XenHypervisor {
     XEN.get_or_init(|| harness::fetch_xen_hypervisor().expect("fetching Xen 4.17"))
 }
 
-/// Xen saves (to a disk: its console is too slow), rxen restores.
+/// Xen saves, rxen restores.
 fn xen_to_rxen() -> &'static Move {
     static RUN: OnceLock<Move> = OnceLock::new();
     RUN.get_or_init(|| {
         let base = dom0_assets();
-        let disk = harness::target_dir().join("interop-export-disk.img");
-        // The disk is on QEMU's AHCI controller.
-        let with_disk =
-            harness::dom0_assets_with_modules(base, "interop-xen-export", &["ahci", "sd_mod"])
-                .expect("adding the SATA disk's modules to dom0's initramfs");
-        let from = step(
-            "xen-export",
-            &["export=disk"],
-            |name, s| {
-                blank_disk(&disk);
-                let mut qemu = xen_config(xen(), name, &with_disk, s);
-                qemu.extra_qemu_args.extend(
-                    [
-                        "-drive",
-                        &format!("file={},format=raw,if=none,id=export", disk.display()),
-                        "-device",
-                        "ide-hd,drive=export,bus=ide.0",
-                    ]
-                    .map(String::from),
-                );
-                faulty_boot(qemu)
-            },
-            |r| harness::exported_to_disk(&r.log, &disk).ok(),
-        );
+        let from = export("xen-export", |name, s| xen_config(xen(), name, base, s));
         let to = from.image.as_ref().map(|image| {
             let assets = with_image(base, "interop-from-xen", image);
             step(
@@ -91,17 +67,12 @@ fn xen_to_rxen() -> &'static Move {
     })
 }
 
-/// rxen saves (to its console: its dom0 has no disk), Xen restores.
+/// rxen saves, Xen restores.
 fn rxen_to_xen() -> &'static Move {
     static RUN: OnceLock<Move> = OnceLock::new();
     RUN.get_or_init(|| {
         let base = dom0_assets();
-        let from = step(
-            "rxen-export",
-            &["export"],
-            |name, s| faulty_boot(dom0_config(name, base, s)),
-            |r| harness::exported_file(&r.log).ok().map(|(_, bytes)| bytes),
-        );
+        let from = export("rxen-export", |name, s| dom0_config(name, base, s));
         let to = from.image.as_ref().map(|image| {
             let assets = with_image(base, "interop-from-rxen", image);
             step(
@@ -113,6 +84,34 @@ fn rxen_to_xen() -> &'static Move {
         });
         Move { from, to }
     })
+}
+
+/// The exporting step: boots made by `config` save the guest and leave the
+/// image in RAM (`export`), where the harness finds it in QEMU's RAM
+/// file once the boot is over: neither dom0 has a disk of its own, and a
+/// serial console takes minutes for an image (Xen's drops characters).
+fn export(name: &str, config: impl Fn(&str, &[&str]) -> harness::QemuConfig) -> Step {
+    let ram = ram_file(name);
+    let step = step(
+        name,
+        &["export"],
+        |boot, s| {
+            // A new file each boot: QEMU would take up an old one's bytes.
+            let _ = std::fs::remove_file(&ram);
+            let mut qemu = config(boot, s);
+            qemu.keep_ram_in(&ram);
+            faulty_boot(qemu)
+        },
+        |r| match harness::exported_in_memory(&r.log, &ram) {
+            Ok(image) => Some(image),
+            Err(e) => {
+                eprintln!("{name}: the image is not in {}: {e:#}", ram.display());
+                None
+            }
+        },
+    );
+    let _ = std::fs::remove_file(&ram);
+    step
 }
 
 /// Runs `scenarios` in up to [`TRIES`] boots until they all pass and, if
@@ -143,10 +142,17 @@ fn step(
     last.expect("at least one boot")
 }
 
-/// A 64 MiB disk of zeros, for Xen's dom0 to write the image on.
-fn blank_disk(path: &std::path::Path) {
-    let f = std::fs::File::create(path).expect("creating the export disk");
-    f.set_len(64 << 20).expect("sizing the export disk");
+/// Where a boot keeps its RAM for the harness to read afterwards: in the
+/// host's RAM (`/dev/shm`) when it has one, so that the guest's memory is
+/// not written out to disk as it runs.
+fn ram_file(name: &str) -> std::path::PathBuf {
+    let shm = std::path::Path::new("/dev/shm");
+    let dir = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        harness::target_dir()
+    };
+    dir.join(format!("rxen-{name}-{}.ram", std::process::id()))
 }
 
 /// A Xen boot of dom0 with `assets`, with the dom0 tests' limits.
@@ -167,11 +173,26 @@ fn with_image(base: &Dom0Assets, name: &str, image: &[u8]) -> Dom0Assets {
         .expect("adding the image to dom0's initramfs")
 }
 
+/// Where the guest's region check can be believed.
+#[derive(Clone, Copy, PartialEq)]
+enum Region {
+    /// The restoring side is rxen: checked (see [`check_region`]).
+    Checked,
+    /// The restoring side is Xen 4.17, which under this QEMU damages its
+    /// guests' user state from their first seconds (the region count is
+    /// numbers a 2 MiB region cannot give, at every tick: seen in every
+    /// Xen boot, before any save as after a restore; `qemu-svm.md`). What
+    /// rxen wrote is checked by the image's hash, and by rxen's own save
+    /// tests restoring the same records.
+    DamagedByXen,
+}
+
 /// The exporting boot's line and the importing boot's: the guest counted
-/// on from where it was saved, its region intact, its wall clock right,
-/// its one vCPU up, in a domain of the other hypervisor.
+/// on from where it was saved, its region intact (as far as `region`
+/// allows), its wall clock right, its one vCPU up, in a domain of the
+/// other hypervisor.
 #[track_caller]
-fn check_moved(from: &Step, to: &Step, what: &str) {
+fn check_moved(from: &Step, to: &Step, what: &str, region: Region) {
     let (fr, tr) = (&from.run, &to.run);
     assert_scenario_passed(fr, "export");
     let e = fields(fr, "RXEN-XL-EXPORT")
@@ -192,12 +213,14 @@ fn check_moved(from: &Step, to: &Step, what: &str) {
         after > before,
         "{what}: the count went from {before} to {after}"
     );
-    check_region(
-        what,
-        field(fr, &e, "mismatches"),
-        field(tr, &i, "first_mismatches"),
-        field(tr, &i, "mismatches"),
-    );
+    if region == Region::Checked {
+        check_region(
+            what,
+            field(fr, &e, "mismatches"),
+            field(tr, &i, "first_mismatches"),
+            field(tr, &i, "mismatches"),
+        );
+    }
     assert_eq!(field(tr, &i, "cpus"), "1", "{i:?}");
     let (wb, wa) = (number(fr, &e, "wall"), number(tr, &i, "wall"));
     assert!(
@@ -233,20 +256,19 @@ fn check_region(what: &str, saved: &str, first: &str, last: &str) {
 }
 
 #[track_caller]
-fn check_move(m: &Move, what: &str) {
+fn check_move(m: &Move, what: &str, region: Region) {
     let Some(to) = &m.to else {
         m.from.run.fail(&format!("{what}: no image was exported"));
     };
-    check_moved(&m.from, to, what);
+    check_moved(&m.from, to, what, region);
 }
 
 #[test]
 fn a_guest_saved_on_xen_4_17_restores_and_runs_on_rxen() {
-    check_move(xen_to_rxen(), "Xen 4.17 → rxen");
+    check_move(xen_to_rxen(), "Xen 4.17 → rxen", Region::Checked);
 }
 
 #[test]
-#[ignore = "not in CI yet: rxen's image crosses its serial console (2-3 minutes of output), and the host triple-faulted (the emulator fault, docs/design.md) in two of three such boots; run by hand"]
 fn a_guest_saved_on_rxen_restores_and_runs_on_xen_4_17() {
-    check_move(rxen_to_xen(), "rxen → Xen 4.17");
+    check_move(rxen_to_xen(), "rxen → Xen 4.17", Region::DamagedByXen);
 }

@@ -22,7 +22,10 @@ SAVE_REGION_MIB=16
 # wall_offset NAME: the guest's wall clock (its latest line's wall=) minus
 # dom0's, in whole seconds (the line is at most a second old).
 wall_offset() {
-    awk -v g="$(watch_field "$1" wall)" -v d="$(date +%s)" 'BEGIN { printf "%d", g - d }'
+    local g d
+    g=$(watch_field "$1" wall)
+    d=$(date +%s)
+    [ -n "$g" ] && [ -n "$d" ] && awk -v g="$g" -v d="$d" 'BEGIN { printf "%d", g - d }'
 }
 
 # free_back MIB: whether xl info's free_memory is back to MIB.

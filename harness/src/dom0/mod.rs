@@ -246,25 +246,6 @@ pub fn prepare_dom0_assets() -> Result<Dom0Assets> {
     })
 }
 
-/// dom0's initramfs with `extra` kernel modules (and their dependencies)
-/// loaded after [`DOM0_MODULES`]: for a boot that needs a device the others
-/// do not (the interop tests' Xen export writes to a SATA disk), without
-/// making every dom0's root file system the larger for it.
-pub fn dom0_assets_with_modules(
-    base: &Dom0Assets,
-    name: &str,
-    extra: &[&str],
-) -> Result<Dom0Assets> {
-    let wanted: Vec<&str> = DOM0_MODULES.iter().chain(extra).copied().collect();
-    let modules = modules::kernel_modules(&base.kernel, &wanted)?;
-    let files = modules.files();
-    let files: Vec<(&str, &[u8])> = files
-        .iter()
-        .map(|(p, b)| (p.as_str(), b.as_slice()))
-        .collect();
-    crate::dom0_assets_with_files(base, name, &files)
-}
-
 /// dom0's kernel command line: its console, the scenarios `/init` runs
 /// (`rxen.dom0=a,b=arg`; none: it powers off once the toolstack is up),
 /// then `extra` (say `rxen.xenstored=c`).

@@ -24,10 +24,7 @@ use crate::{content_hash, guest_cache_dir};
 /// Kernel modules dom0's `/init` loads (with their dependencies, in
 /// dependency order): the toolstack's devices, and what serves the guests'
 /// disks (`loop` for image files, `xen-blkback`) and networks (`bridge`,
-/// `xen-netback`). Not `ahci` and `sd_mod`, which the interop tests' Xen
-/// export needs: in the one run with their 2 MiB the devsave scenario's
-/// disk image could not be written (loop write errors; most likely dom0's
-/// root file system ran full).
+/// `xen-netback`).
 pub const DOM0_MODULES: &[&str] = &[
     "xenfs",
     "xen-privcmd",
@@ -175,23 +172,17 @@ pub fn kernel_release(package: &str) -> Result<String> {
 
 /// The [`DOM0_MODULES`] of `kernel` and their dependencies; extracted once.
 pub fn dom0_modules(kernel: &DebianKernel) -> Result<ModuleSet> {
-    kernel_modules(kernel, DOM0_MODULES)
-}
-
-/// `wanted` (modules of `kernel`) and their dependencies, in load order;
-/// extracted once per list.
-pub fn kernel_modules(kernel: &DebianKernel, wanted: &[&str]) -> Result<ModuleSet> {
     let release = kernel_release(&kernel.package)?;
-    let key = content_hash(wanted.join(",").as_bytes());
+    let key = content_hash(DOM0_MODULES.join(",").as_bytes());
     let dir = guest_cache_dir().join(format!("{}-dom0-modules-{key:016x}", kernel.package));
     if !dir.join("order").is_file() {
         eprintln!(
             "xtask: extracting the dom0 kernel modules ({}) from {} into {} ...",
-            wanted.join(" "),
+            DOM0_MODULES.join(" "),
             kernel.deb.display(),
             dir.display()
         );
-        extract_modules(&kernel.deb, &release, wanted, &dir)?;
+        extract_modules(&kernel.deb, &release, &dir)?;
     }
     read_cached(&dir, release)
 }
@@ -228,7 +219,7 @@ fn read_cached(dir: &Path, release: String) -> Result<ModuleSet> {
 /// Lists the package's modules, extracts the wanted ones, reads their
 /// dependencies, extracts those, and so on; then writes the cache (through
 /// a scratch directory renamed into place).
-fn extract_modules(deb: &Path, release: &str, wanted: &[&str], into: &Path) -> Result<()> {
+fn extract_modules(deb: &Path, release: &str, into: &Path) -> Result<()> {
     let prefix = format!("modules/{release}/");
     // module name → member path in the package's tar
     let mut members: BTreeMap<String, String> = BTreeMap::new();
@@ -248,7 +239,7 @@ fn extract_modules(deb: &Path, release: &str, wanted: &[&str], into: &Path) -> R
     let _ = fs::remove_dir_all(&scratch);
     fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
 
-    let wanted: Vec<String> = wanted.iter().map(|m| module_name(m)).collect();
+    let wanted: Vec<String> = DOM0_MODULES.iter().map(|m| module_name(m)).collect();
     let mut depends: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut paths: BTreeMap<String, String> = BTreeMap::new();
     let mut pending: BTreeSet<String> = wanted.iter().cloned().collect();

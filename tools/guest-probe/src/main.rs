@@ -29,6 +29,8 @@
 //!         g: the longest wall-clock gap between 10 ms timestamps)
 //! guest-probe parallel [--seconds S]
 //!     RXEN-PARALLEL cpu=<s> wall=<s>            (two spinning threads)
+//! guest-probe ram-export FILE OUT   (in dom0; OUT on a tmpfs)
+//!     RXEN-EXPORT-RAM name=<FILE's name> id=<hex> frames=<n> bytes=<n>
 //! ```
 //!
 //! `isolation` and `fuzz` make hypercalls through /dev/xen/privcmd (the
@@ -47,6 +49,7 @@ mod cpushare;
 mod fuzz;
 mod gntalloc;
 mod isolation;
+mod ram_export;
 mod sys;
 mod tty;
 mod watch;
@@ -65,7 +68,7 @@ const USAGE: &str = "usage: guest-probe domid | isolation | \
 fuzz [--seconds S] [--min-calls N] [--seed X] | \
 fuzz-control [--seconds S] [--calls N] [--seed X] | checksum [--seconds S] [--seed X] | \
 share --start EPOCH --seconds S [--windows N --gap G] | parallel [--seconds S] | \
-watch [--seconds S] | tty SECONDS CMD [ARGS...]";
+watch [--seconds S] | tty SECONDS CMD [ARGS...] | ram-export FILE OUT";
 
 /// The four registers a CPUID leaf returns.
 #[derive(Clone, Copy, Debug)]
@@ -308,6 +311,12 @@ fn main() -> ExitCode {
         },
         Some("checksum") => options(rest, &["seconds", "seed"])
             .map(|o| checksum(o[0].unwrap_or(10), o[1].unwrap_or(0x5EED))),
+        Some("ram-export") => match rest {
+            [file, out] => {
+                ram_export::export(file.as_ref(), out.as_ref()).map(|()| ExitCode::SUCCESS)
+            }
+            _ => Err("ram-export needs FILE and OUT".into()),
+        },
         _ => Err(String::new()),
     };
     match result {
