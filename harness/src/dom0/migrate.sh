@@ -274,7 +274,7 @@ vif = [ 'bridge=xenbr0, mac=00:16:3e:52:00:0e' ]" start_domu "$g" "disk-loop=$ad
 #   RXEN-SAVE-BENCH mib=<n> save_s=<s> restore_s=<s> migrate_idle_s=<s> downtime_idle_ms=<ms> migrate_busy_s=<s> downtime_busy_ms=<ms>
 scenario_savebench() {
     local DOMU_MEMORY="${1:-256}" DOMU_VCPUS=1 g=bench-idle t0 t1 t2 idle rc=0
-    mkdir -p "$SAVES"
+    saves_in_ram
     start_domu "$g" watch=900 && [ "$(wait_marker "$g")" = yes ] || return 1
     sleep 3
     t0=$(uptime_now)
