@@ -53,13 +53,10 @@ fn xen_to_rxen() -> &'static Move {
             step(
                 "rxen-import",
                 &["import"],
-                |name, s| {
-                    // Linux booted on Xen uses FIFO event channels, and
-                    // BUG()s on resume if it cannot set them up again.
-                    let mut qemu = dom0_config(name, &assets, s);
-                    qemu.cmdline.push_str(" evtchn_fifo");
-                    faulty_boot(qemu)
-                },
+                // Linux booted on Xen uses FIFO event channels, and BUG()s
+                // on resume if it cannot set them up again: rxen offers
+                // them, as Xen does.
+                |name, s| faulty_boot(dom0_config(name, &assets, s)),
                 |_| None,
             )
         });

@@ -242,7 +242,8 @@ pub struct Cmdline<'a> {
     /// `isa-debug-exit` device so tests get an exit status.
     pub debug_exit: bool,
     /// `evtchn_fifo`: offer guests the FIFO event-channel ABI
-    /// (`EVTCHNOP_init_control`); off, they use the 2-level one.
+    /// (`EVTCHNOP_init_control`), as Xen does; on unless
+    /// `no-evtchn_fifo`, which keeps them on the 2-level one.
     pub evtchn_fifo: bool,
     /// `selftest=`: fail on purpose after boot.
     pub selftest: Option<SelfTest>,
@@ -272,7 +273,7 @@ impl<'a> Cmdline<'a> {
             raw,
             loglvl: LogLevel::default(),
             debug_exit: false,
-            evtchn_fifo: false,
+            evtchn_fifo: true,
             selftest: None,
             dom0_mem: Dom0Mem::default(),
             dom0_max_vcpus: None,
@@ -470,9 +471,11 @@ mod tests {
         assert!(!Cmdline::parse("debug_exit no-debug_exit").debug_exit);
         assert!(!Cmdline::parse("debug_exit debug_exit=off").debug_exit);
         assert!(!Cmdline::parse("debug_exit no-debug-exit").debug_exit);
-        assert!(!Cmdline::parse("debug_exit").evtchn_fifo);
-        assert!(Cmdline::parse("evtchn-fifo").evtchn_fifo);
+        assert!(Cmdline::parse("debug_exit").evtchn_fifo);
+        assert!(!Cmdline::parse("no-evtchn-fifo").evtchn_fifo);
+        assert!(!Cmdline::parse("evtchn_fifo=0").evtchn_fifo);
         assert!(!Cmdline::parse("evtchn_fifo=1 no-evtchn_fifo").evtchn_fifo);
+        assert!(Cmdline::parse("no-evtchn_fifo evtchn_fifo").evtchn_fifo);
         assert_eq!(Cmdline::parse("evtchn_fifo=2").issues().count(), 1);
     }
 

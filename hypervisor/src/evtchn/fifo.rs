@@ -3,9 +3,9 @@
 //! domain goes. The queue logic is `rxen_event_channel::fifo`'s.
 //!
 //! A domain starts on the 2-level ABI and switches for good with its first
-//! `EVTCHNOP_init_control`. Offered only with `evtchn_fifo` on rxen's
-//! command line for now: without it the call fails with `-ENOSYS`, and
-//! Linux stays on the 2-level ABI, as before.
+//! `EVTCHNOP_init_control`. Offered as Xen offers it, unless
+//! `no-evtchn_fifo` is on rxen's command line: then the call fails with
+//! `-ENOSYS`, and Linux stays on the 2-level ABI.
 
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -24,7 +24,7 @@ const PAGE: u64 = 4096;
 
 static OFFERED: AtomicBool = AtomicBool::new(false);
 
-/// Whether guests may switch to the FIFO ABI (`evtchn_fifo`).
+/// Whether guests may switch to the FIFO ABI (`no-evtchn_fifo`: not).
 pub fn offer(on: bool) {
     OFFERED.store(on, Ordering::Relaxed);
 }
