@@ -173,7 +173,8 @@ fn with_image(base: &Dom0Assets, name: &str, image: &[u8]) -> Dom0Assets {
 /// Where the guest's region check can be believed.
 #[derive(Clone, Copy, PartialEq)]
 enum Region {
-    /// The restoring side is rxen: checked (see [`check_region`]).
+    /// The restoring side is rxen: checked when the saving side had kept
+    /// the guest whole (see [`check_region`]).
     Checked,
     /// The restoring side is Xen 4.17, which under this QEMU damages its
     /// guests' user state from their first seconds (the region count is
@@ -229,27 +230,30 @@ fn check_moved(from: &Step, to: &Step, what: &str, region: Region) {
 /// The guest's region check (words found changed so far) when it was
 /// saved, at its first tick after the restore and at its last: the first
 /// tick checks the region as the image brought it, the later ones that the
-/// new hypervisor keeps it. The saving side must have kept it as well for
-/// the first tick to speak of the move: under this QEMU, Xen 4.17 damages
-/// its guests' user state now and then while dom0 is busy (the region
-/// count goes wild before any save, as dom0's processes die of it:
-/// `qemu-svm.md`); then only the later ticks are checked, and the test
-/// says so.
+/// new hypervisor keeps it. Both speak of the move only if the saving side
+/// had kept the guest whole: under this QEMU, Xen 4.17 damages its guests'
+/// user state now and then while dom0 is busy (the region count goes wild
+/// before any save, as dom0's processes die of it: `qemu-svm.md`), and
+/// what it damaged travels in the image — a thread's vector registers,
+/// saved in the guest kernel's memory, come back into use on rxen ticks
+/// later (seen in CI, 2026-12-03: two more whole-region mismatches after
+/// the move of a guest Xen had damaged). Then the region is not checked,
+/// and the test says so.
 #[track_caller]
 fn check_region(what: &str, saved: &str, first: &str, last: &str) {
-    assert_eq!(
-        first, last,
-        "{what}: the region changed on the new hypervisor after its first tick"
-    );
-    if saved == "0" {
-        assert_eq!(first, "0", "{what}: the region arrived changed");
-    } else {
+    if saved != "0" {
         eprintln!(
             "{what}: the guest's region count was already {saved} on the saving side \
-             (its hypervisor damaged it before the save): only the ticks after \
-             the move are checked ({first} throughout)"
+             (its hypervisor damaged the guest before the save): the region is not \
+             checked ({first} at rxen's first tick, {last} at its last)"
         );
+        return;
     }
+    assert_eq!(first, "0", "{what}: the region arrived changed");
+    assert_eq!(
+        last, "0",
+        "{what}: the region changed on the new hypervisor after its first tick"
+    );
 }
 
 #[track_caller]
