@@ -192,7 +192,7 @@ impl rxen_kernel_loader::Workers for Threads {
             .fetch_add(tasks.len(), std::sync::atomic::Ordering::SeqCst);
         std::thread::scope(|s| {
             for task in tasks.iter_mut() {
-                s.spawn(move || task());
+                s.spawn(task);
             }
         });
     }
