@@ -234,11 +234,11 @@ fn check_moved(from: &Step, to: &Step, what: &str, region: Region) {
 /// had kept the guest whole: under this QEMU, Xen 4.17 damages its guests'
 /// user state now and then while dom0 is busy (the region count goes wild
 /// before any save, as dom0's processes die of it: `qemu-svm.md`), and
-/// what it damaged travels in the image — a thread's vector registers,
-/// saved in the guest kernel's memory, come back into use on rxen ticks
-/// later (seen in CI, 2026-12-03: two more whole-region mismatches after
-/// the move of a guest Xen had damaged). Then the region is not checked,
-/// and the test says so.
+/// what it damaged travels in the image (our reading, not proven: a
+/// thread's vector registers, saved in the guest kernel's memory, come
+/// back into use on rxen ticks later; seen in CI, 2026-12-03: two more
+/// whole-region mismatches after the move of a guest Xen had damaged).
+/// Then the region is not checked, and the test says so.
 #[track_caller]
 fn check_region(what: &str, saved: &str, first: &str, last: &str) {
     if saved != "0" {
